@@ -1,0 +1,67 @@
+"""asyncpg pool and timed queries: every query is observed in db_query_duration_seconds."""
+from __future__ import annotations
+
+import time
+from typing import Any, Optional
+
+import asyncpg
+
+from . import metrics
+from .settings import Settings
+
+
+class Database:
+    def __init__(self) -> None:
+        self.pool: Optional[asyncpg.Pool] = None
+
+    async def open(self, s: Settings) -> None:
+        self.pool = await asyncpg.create_pool(
+            s.database_url,
+            min_size=min(2, s.db_pool_size),
+            max_size=s.db_pool_size,
+            command_timeout=s.db_command_timeout,
+            # Idle connections beyond min_size go back after a minute: fewer PG backends at rest.
+            max_inactive_connection_lifetime=60.0,
+        )
+        metrics.DB_POOL_MAX.set(s.db_pool_size)
+        self.sample()
+
+    async def close(self) -> None:
+        if self.pool is not None:
+            await self.pool.close()
+
+    def sample(self) -> None:
+        """Copy the pool's counts into the gauges (called every second and at each scrape)."""
+        if self.pool is None:
+            return
+        size = self.pool.get_size()
+        metrics.DB_POOL_OPEN.set(size)
+        metrics.DB_CONNECTIONS.set(size - self.pool.get_idle_size())
+
+    def acquire(self, timeout: float = 5.0):
+        assert self.pool is not None
+        return self.pool.acquire(timeout=timeout)
+
+
+async def fetch(conn: asyncpg.Connection, name: str, sql: str, *args: Any) -> list:
+    t0 = time.perf_counter()
+    try:
+        return await conn.fetch(sql, *args)
+    finally:
+        metrics.DB_QUERY.labels(name).observe(time.perf_counter() - t0)
+
+
+async def fetchrow(conn: asyncpg.Connection, name: str, sql: str, *args: Any):
+    t0 = time.perf_counter()
+    try:
+        return await conn.fetchrow(sql, *args)
+    finally:
+        metrics.DB_QUERY.labels(name).observe(time.perf_counter() - t0)
+
+
+async def fetchval(conn: asyncpg.Connection, name: str, sql: str, *args: Any):
+    t0 = time.perf_counter()
+    try:
+        return await conn.fetchval(sql, *args)
+    finally:
+        metrics.DB_QUERY.labels(name).observe(time.perf_counter() - t0)

@@ -1,0 +1,321 @@
+"""The FastAPI app: routes, cache-aside reads, error mapping, startup and shutdown.
+
+Handlers return the JSON bytes themselves (the cached bytes on a hit): no re-encoding on the hot
+path, which is what keeps a cached GET cheap.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from typing import Any, Optional
+
+import asyncpg
+from fastapi import Body, FastAPI, Path, Query, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from pydantic import BaseModel, Field, StrictStr, validator
+from typing_extensions import Literal
+
+from . import db as dbq
+from . import metrics
+from .access_log import AccessLog, AccessLogMiddleware
+from .cache import Cache
+from .db import Database
+from .log_shipper import LogShipper
+from .settings import load
+
+settings = load()
+database = Database()
+cache = Cache(settings)
+shipper = (
+    LogShipper(settings.log_ship_url, settings.log_ship_batch, settings.log_ship_interval,
+               settings.log_ship_buffer)
+    if settings.log_ship_url else None
+)
+access_log = AccessLog(shipper)
+
+app = FastAPI(title="simulate system-under-test", docs_url=None, redoc_url=None,
+              openapi_url=None)
+app.add_middleware(AccessLogMiddleware, log=access_log)
+
+MAX_ID = 2**63 - 1  # ids are BIGINT: larger values are bad input (422), not a database error
+LATEST_MESSAGES = 20
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 200
+JSON = "application/json"
+
+
+def _dumps(obj: Any) -> bytes:
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def _json(body: bytes, status: int = 200) -> Response:
+    return Response(content=body, status_code=status, media_type=JSON)
+
+
+def _error(status: int, message: str) -> Response:
+    return _json(_dumps({"detail": message, "message": message}), status)
+
+
+def _ts(value) -> str:
+    return value.isoformat()
+
+
+def _user(r) -> dict:
+    return {"id": r["id"], "username": r["username"], "email": r["email"],
+            "created_at": _ts(r["created_at"])}
+
+
+def _message(r) -> dict:
+    return {"id": r["id"], "conversation_id": r["conversation_id"], "role": r["role"],
+            "content": r["content"], "created_at": _ts(r["created_at"])}
+
+
+# ---- errors: malformed input is 422 with a message; a lost database is 503; never a bare 500
+
+@app.exception_handler(RequestValidationError)
+async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+    problems = []
+    for err in exc.errors():
+        loc = err.get("loc", ())
+        if err.get("type") == "value_error.jsondecode":
+            problems.append(f"body: invalid JSON ({err.get('msg')})")
+            continue
+        where = ".".join(str(p) for p in loc)
+        problems.append(f"{where}: {err.get('msg')}")
+    message = "invalid request: " + "; ".join(problems)
+    return _json(_dumps({"message": message, "detail": jsonable_encoder(exc.errors())}), 422)
+
+
+@app.exception_handler(StarletteHTTPException)
+async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+    response = _error(exc.status_code, str(exc.detail))
+    if exc.headers:
+        response.headers.update(exc.headers)
+    return response
+
+
+_UNAVAILABLE = (
+    OSError, asyncio.TimeoutError, asyncpg.exceptions.InterfaceError,
+    asyncpg.exceptions.PostgresConnectionError, asyncpg.exceptions.CannotConnectNowError,
+    asyncpg.exceptions.TooManyConnectionsError, asyncpg.exceptions.AdminShutdownError,
+    asyncpg.exceptions.QueryCanceledError,
+)
+for _exc in _UNAVAILABLE:
+    @app.exception_handler(_exc)
+    async def _db_unavailable(request: Request, exc: Exception) -> Response:
+        return _error(503, f"database unavailable: {type(exc).__name__}")
+
+
+# ---- lifecycle
+
+async def _sample_pool_forever() -> None:
+    while True:
+        database.sample()
+        await asyncio.sleep(1.0)
+
+
+_background = []
+
+
+@app.on_event("startup")
+async def _startup() -> None:
+    await database.open(settings)
+    access_log.start()
+    if shipper is not None:
+        shipper.start()
+    _background.append(asyncio.get_running_loop().create_task(_sample_pool_forever()))
+
+
+@app.on_event("shutdown")
+async def _shutdown() -> None:
+    for task in _background:
+        task.cancel()
+    await access_log.stop()
+    if shipper is not None:
+        await shipper.stop()
+    await cache.close()
+    await database.close()
+
+
+# ---- routes
+
+@app.get("/health")
+async def health() -> Response:
+    try:
+        async with database.acquire(timeout=2) as conn:
+            await asyncio.wait_for(conn.fetchval("SELECT 1"), timeout=2)
+        db_ok = True
+    except Exception:
+        db_ok = False
+    # Redis down is not unhealthy: the app answers from PostgreSQL (and counts the failures).
+    redis_ok = await cache.ping()
+    body = {"status": "ok" if db_ok else "degraded", "database": "ok" if db_ok else "down",
+            "redis": "ok" if redis_ok else "down", "pid": os.getpid()}
+    return _json(_dumps(body), 200 if db_ok else 503)
+
+
+@app.get("/metrics")
+async def prometheus_metrics() -> Response:
+    database.sample()
+    try:
+        async with database.acquire(timeout=2) as conn:
+            metrics.SCRAPE_TIME.database_size = float(await dbq.fetchval(
+                conn, "database_size", "SELECT pg_database_size(current_database())"))
+    except Exception:
+        metrics.SCRAPE_TIME.database_size = float("nan")
+    return Response(content=metrics.render(), media_type=metrics.CONTENT_TYPE_LATEST)
+
+
+def _id_path():
+    return Path(..., ge=1, le=MAX_ID, description="a positive BIGINT id")
+
+
+@app.get("/users/{id}")
+async def get_user(request: Request, id: int = _id_path()) -> Response:
+    key = f"user:{id}"
+    cached = await cache.get("user", key)
+    if cached is not None:
+        request.state.cache = "hit"
+        return _json(cached)
+    request.state.cache = "miss"
+    async with database.acquire() as conn:
+        row = await dbq.fetchrow(
+            conn, "user_by_id",
+            "SELECT id, username, email, created_at FROM users WHERE id = $1", id)
+    if row is None:
+        return _error(404, f"user {id} not found")
+    body = _dumps(_user(row))
+    await cache.set(key, body, settings.ttl_user)
+    return _json(body)
+
+
+@app.get("/conversations/{id}")
+async def get_conversation(request: Request, id: int = _id_path()) -> Response:
+    key = f"conversation:{id}"
+    cached = await cache.get("conversation", key)
+    if cached is not None:
+        request.state.cache = "hit"
+        return _json(cached)
+    request.state.cache = "miss"
+    # Two queries whatever the size (the seed's selectinload, without the ORM): the conversation
+    # joined to its user, then its latest messages through the (conversation_id, id) index.
+    async with database.acquire() as conn:
+        row = await dbq.fetchrow(
+            conn, "conversation_with_user",
+            "SELECT c.id, c.user_id, c.title, c.created_at, c.updated_at,"
+            " u.username, u.email, u.created_at AS user_created_at"
+            " FROM conversations c JOIN users u ON u.id = c.user_id WHERE c.id = $1", id)
+        if row is None:
+            return _error(404, f"conversation {id} not found")
+        messages = await dbq.fetch(
+            conn, "conversation_latest_messages",
+            "SELECT id, conversation_id, role, content, created_at FROM messages"
+            " WHERE conversation_id = $1 ORDER BY id DESC LIMIT $2", id, LATEST_MESSAGES)
+    body = _dumps({
+        "id": row["id"], "title": row["title"], "created_at": _ts(row["created_at"]),
+        "updated_at": _ts(row["updated_at"]),
+        "user": {"id": row["user_id"], "username": row["username"], "email": row["email"],
+                 "created_at": _ts(row["user_created_at"])},
+        # oldest first, as a chat shows them
+        "messages": [_message(m) for m in reversed(messages)],
+    })
+    await cache.set(key, body, settings.ttl_conversation)
+    return _json(body)
+
+
+# The page query: keyset pagination on the primary key, never OFFSET.
+MESSAGE_PAGE_SQL = (
+    "SELECT id, conversation_id, role, content, created_at FROM messages"
+    " WHERE conversation_id = $1 AND id > $2 ORDER BY id LIMIT $3"
+)
+
+
+@app.get("/conversations/{id}/messages")
+async def list_messages(
+    request: Request,
+    id: int = _id_path(),
+    cursor: Optional[int] = Query(None, ge=0, le=MAX_ID,
+                                  description="last message id already seen"),
+    limit: int = Query(DEFAULT_LIMIT, ge=1, description=f"page size, capped at {MAX_LIMIT}"),
+) -> Response:
+    limit = min(limit, MAX_LIMIT)
+    after = cursor or 0
+    key, field = f"messages:{id}", f"{after}:{limit}"
+    cached = await cache.get("messages", key, field)
+    if cached is not None:
+        request.state.cache = "hit"
+        return _json(cached)
+    request.state.cache = "miss"
+    async with database.acquire() as conn:
+        # limit + 1 rows tell whether another page follows without a count query.
+        rows = await dbq.fetch(conn, "message_page", MESSAGE_PAGE_SQL, id, after, limit + 1)
+        if not rows:
+            exists = await dbq.fetchval(
+                conn, "conversation_exists", "SELECT 1 FROM conversations WHERE id = $1", id)
+            if not exists:
+                return _error(404, f"conversation {id} not found")
+    more = len(rows) > limit
+    rows = rows[:limit]
+    body = _dumps({
+        "conversation_id": id, "limit": limit, "cursor": cursor,
+        "messages": [_message(m) for m in rows],
+        "next_cursor": rows[-1]["id"] if more else None,
+    })
+    await cache.set(key, body, settings.ttl_messages, field=field)
+    return _json(body)
+
+
+class NewMessage(BaseModel):
+    role: Literal["user", "assistant", "system"]
+    # Strict: a number or a list is bad input, not something to coerce into text.
+    content: StrictStr = Field(..., min_length=1, max_length=100_000)
+
+    @validator("content")
+    def _not_blank(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("must not be blank")
+        if "\x00" in v:
+            raise ValueError("must not contain NUL characters")  # PostgreSQL text cannot hold it
+        return v
+
+
+@app.post("/conversations/{id}/messages", status_code=201)
+async def post_message(request: Request, id: int = _id_path(),
+                       message: NewMessage = Body(...)) -> Response:
+    async with database.acquire() as conn:
+        try:
+            row = await dbq.fetchrow(
+                conn, "insert_message",
+                "WITH m AS (INSERT INTO messages (conversation_id, role, content)"
+                " VALUES ($1, $2, $3) RETURNING id, conversation_id, role, content, created_at),"
+                " c AS (UPDATE conversations SET updated_at = now() WHERE id = $1)"
+                " SELECT * FROM m", id, message.role, message.content)
+        except asyncpg.exceptions.ForeignKeyViolationError:
+            return _error(404, f"conversation {id} not found")
+    # What this insert made stale: the conversation view (latest messages) and its pages.
+    await cache.delete(f"conversation:{id}", f"messages:{id}")
+    return _json(_dumps(_message(row)), 201)
+
+
+@app.get("/documents/{id}")
+async def get_document(request: Request, id: int = _id_path()) -> Response:
+    key = f"document:{id}"
+    cached = await cache.get("document", key)
+    if cached is not None:
+        request.state.cache = "hit"
+        return _json(cached)
+    request.state.cache = "miss"
+    async with database.acquire() as conn:
+        row = await dbq.fetchrow(
+            conn, "document_by_id",
+            "SELECT id, user_id, title, content, created_at FROM documents WHERE id = $1", id)
+    if row is None:
+        return _error(404, f"document {id} not found")
+    body = _dumps({"id": row["id"], "user_id": row["user_id"], "title": row["title"],
+                   "content": row["content"], "created_at": _ts(row["created_at"])})
+    await cache.set(key, body, settings.ttl_document)
+    return _json(body)

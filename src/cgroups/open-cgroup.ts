@@ -1,0 +1,111 @@
+/**
+ * Make, open, list and drop our cgroups. Paths are relative to the hierarchy root, e.g.
+ * `/simulate/r-abc`: the same string Docker's `--cgroup-parent` takes (cgroupfs driver).
+ */
+import { mkdir, rmdir } from 'node:fs/promises';
+import path from 'node:path';
+import { InputError } from '../errors.ts';
+import type { MemoryCgroup } from './cgroup.ts';
+import { BaseCgroup, normaliseCgroupPath } from './cgroup-base.ts';
+import { childDirs, fileExists } from './cgroup-files.ts';
+import { CgroupV1 } from './cgroup-v1.ts';
+import { CgroupV2, enableControllers } from './cgroup-v2.ts';
+import { detectCgroups, requireWritableCgroups, type CgroupLayout } from './detect-cgroups.ts';
+
+/** Every run's cgroup lives under this one, so a reaper finds them all. */
+export const RUNS_PARENT = '/simulate';
+
+export interface CgroupOptions {
+  /** Where the hierarchy is; detected when omitted. Tests pass a fake root here. */
+  layout?: CgroupLayout;
+}
+
+export interface CreateCgroupOptions extends CgroupOptions {
+  /** v1: also make the directory in the cpu hierarchy, for --cpus (default: when cpu is mounted). */
+  cpu?: boolean;
+}
+
+/** The directories of `relPath` in each controller hierarchy, memory first. */
+function controllerDirs(layout: CgroupLayout, relPath: string, cpu: boolean): string[] {
+  const memory = path.join(layout.memoryRoot, relPath);
+  if (layout.version === 2 || !cpu || !layout.cpuRoot) return [memory];
+  return [memory, path.join(layout.cpuRoot, relPath)];
+}
+
+function handle(layout: CgroupLayout, relPath: string, dirs: string[]): BaseCgroup {
+  return layout.version === 1 ? new CgroupV1(layout, relPath, dirs) : new CgroupV2(layout, relPath, dirs);
+}
+
+/**
+ * Create the cgroup (and any missing parents) in the memory controller, and on v1 in the cpu
+ * controller; on v2 enable memory and cpu on the way down. Existing directories are reused.
+ */
+export async function createCgroup(relPath: string, opts: CreateCgroupOptions = {}): Promise<MemoryCgroup> {
+  const layout = opts.layout ?? (await requireWritableCgroups());
+  const rel = normaliseCgroupPath(relPath);
+  const dirs = controllerDirs(layout, rel, opts.cpu ?? true);
+  if (layout.version === 2) await enableControllers(layout, path.dirname(dirs[0]));
+  for (const d of dirs) await mkdirRetrying(d);
+  const cg = handle(layout, rel, dirs);
+  if (cg instanceof CgroupV1) await cg.ensureHierarchy();
+  return cg;
+}
+
+/**
+ * mkdir -p, again if a parent vanished in between: another run's removeIfEmpty('/simulate') may
+ * remove the shared parent right after we made it.
+ */
+async function mkdirRetrying(dir: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await mkdir(dir, { recursive: true });
+      return;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || attempt >= 3) throw err;
+    }
+  }
+}
+
+/** A handle on an existing cgroup (the monitor, the reaper). Uses the cpu directory when there is one. */
+export async function openCgroup(relPath: string, opts: CgroupOptions = {}): Promise<MemoryCgroup> {
+  const layout = opts.layout ?? (await detectCgroups());
+  const rel = normaliseCgroupPath(relPath);
+  const all = controllerDirs(layout, rel, true);
+  // A half-removed run (memory gone, cpu left) must still open, so the reaper can finish it.
+  if (!all.some(fileExists)) throw new InputError(`no cgroup ${rel} in ${layout.memoryRoot}`);
+  const dirs = all.filter((d, i) => i === 0 || fileExists(d));
+  return handle(layout, rel, dirs);
+}
+
+/**
+ * Remove the cgroup at `relPath` (e.g. the shared `/simulate`) in every controller if it has no
+ * child cgroup left. False when something is still inside (another run, a process).
+ */
+export async function removeIfEmpty(relPath: string, opts: CgroupOptions = {}): Promise<boolean> {
+  const layout = opts.layout ?? (await detectCgroups());
+  let removed = true;
+  for (const dir of controllerDirs(layout, normaliseCgroupPath(relPath), true)) {
+    if ((await childDirs(dir)).length > 0) {
+      removed = false;
+      continue;
+    }
+    try {
+      await rmdir(dir);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') continue;
+      // EBUSY: a process or a just-made child is in it; ENOTEMPTY: same on a fake root.
+      if (code === 'EBUSY' || code === 'ENOTEMPTY') removed = false;
+      else throw err;
+    }
+  }
+  return removed;
+}
+
+/** Run ids that have a cgroup under /simulate, in any controller: what a reaper must clean. */
+export async function listRunCgroups(opts: CgroupOptions = {}): Promise<string[]> {
+  const layout = opts.layout ?? (await detectCgroups());
+  const names = new Set<string>();
+  for (const dir of controllerDirs(layout, RUNS_PARENT, true)) for (const name of await childDirs(dir)) names.add(name);
+  return [...names].sort();
+}

@@ -1,0 +1,115 @@
+/**
+ * Command-line arguments: parsed strictly (an unknown flag is an error, exit 2), every value checked and
+ * named in the one line that reports it.
+ */
+import { parseArgs } from 'node:util';
+import { InputError } from '../errors.ts';
+
+export const OPTIONS = {
+  profile: { type: 'string', short: 'p' },
+  driver: { type: 'string', default: 'auto' },
+  cap: { type: 'string' },
+  swap: { type: 'string' },
+  cpus: { type: 'string' },
+  duration: { type: 'string', short: 'd' },
+  out: { type: 'string', default: 'results' },
+  scenario: { type: 'string', short: 's' },
+  model: { type: 'string', default: 'open' },
+  'no-load': { type: 'boolean', default: false },
+  'no-tui': { type: 'boolean', default: false },
+  json: { type: 'boolean', default: false },
+  csv: { type: 'string' },
+  interval: { type: 'string', default: '1000' },
+  target: { type: 'string' },
+  rate: { type: 'string' },
+  'allow-remote': { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+  version: { type: 'boolean', short: 'v', default: false },
+} as const;
+
+export type Command = 'run' | 'up' | 'down' | 'doctor' | 'setup' | 'help';
+const COMMANDS: Command[] = ['run', 'up', 'down', 'doctor', 'setup', 'help'];
+
+export function parseCli(argv: string[]) {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw new InputError((err as Error).message.replace(/\. To specify a positional.*$/s, ''), 'see `simulate --help`');
+  }
+  const [first, ...rest] = parsed.positionals;
+  const command: Command = first === undefined ? 'run' : (first as Command);
+  if (!COMMANDS.includes(command)) throw new InputError(`unknown command "${first}"`, `use one of: ${COMMANDS.join(', ')} (see simulate --help)`);
+  const v = parsed.values;
+  if (!['auto', 'process', 'docker'].includes(v.driver)) throw new InputError(`--driver: "${v.driver}" is not a driver`, 'use auto, process or docker');
+  if (!['open', 'closed'].includes(v.model)) throw new InputError(`--model: "${v.model}" is not a load model`, 'use open (fixed arrival rate) or closed (autocannon)');
+  return {
+    command,
+    positionals: rest,
+    profile: v.profile,
+    driver: v.driver as 'auto' | 'process' | 'docker',
+    cap: v.cap,
+    swap: v.swap,
+    cpus: v.cpus === undefined ? undefined : positiveNumber('--cpus', v.cpus),
+    durationS: v.duration === undefined ? undefined : positiveNumber('--duration', v.duration, 'seconds'),
+    out: v.out,
+    scenario: v.scenario,
+    model: v.model as 'open' | 'closed',
+    noLoad: v['no-load'],
+    tui: !v['no-tui'],
+    json: v.json,
+    csv: v.csv,
+    intervalMs: positiveNumber('--interval', v.interval, 'milliseconds'),
+    target: v.target,
+    rate: v.rate === undefined ? undefined : positiveNumber('--rate', v.rate, 'requests per second'),
+    allowRemote: v['allow-remote'],
+    help: v.help || command === 'help',
+    version: v.version,
+  };
+}
+
+export type CliArgs = ReturnType<typeof parseCli>;
+
+function positiveNumber(flag: string, raw: string, unit = ''): number {
+  const n = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(n) || n <= 0) {
+    throw new InputError(`${flag}: "${raw}" is not a positive number${unit ? ` of ${unit}` : ''}`, `e.g. ${flag} ${flag === '--duration' ? '60' : flag === '--interval' ? '1000' : '2'}`);
+  }
+  return n;
+}
+
+export const HELP = `simulate: bring a stack up inside one memory-capped cgroup, load it, and say whether it meets its targets.
+
+Usage
+  simulate --profile <name|file> [options]     run the profile's scenario: up, load, verdict, down
+  simulate up --profile <name|file> [--json]   start the stack and leave it running
+  simulate down [RUN_ID]                       stop a stack left by \`up\` (no id: all of them)
+  simulate --target <URL> --rate <R> --duration <S>
+                                               load a service that is already running (no stack)
+  simulate doctor                              what this machine can run (cgroups, swap, programs, Docker)
+  simulate setup [--driver docker]             check prerequisites; with docker, build the local images
+
+Profiles: docker/<name>.yml (4gb, full-elk) or your own Compose file.
+
+Options
+  --profile, -p  NAME|FILE   profile to run
+  --driver       auto|process|docker   how services run (default auto: docker if an engine and images exist)
+  --cap          SIZE        memory cap of the whole stack (default from the profile, e.g. 4g, 3.5GiB, 512m)
+  --swap         SIZE        swap the stack may use inside the cap (default 0: none)
+  --cpus         N           CPU limit of the stack in cores (default from the profile)
+  --duration, -d SECONDS     length of the load (stages scaled to fit); with --no-load, how long to watch
+  --scenario, -s NAME|FILE   scenario (scenarios/<name>.yaml); default from the profile
+  --model        open|closed open: fixed arrival rate, latency from the scheduled send (default);
+                             closed: autocannon, for saturation
+  --no-load                  bring the stack up and watch memory only
+  --out          DIR         results folder (default results); each run writes <DIR>/<run-id>/
+  --csv          FILE        also write the summary CSV to FILE
+  --no-tui                   plain lines instead of the live screen
+  --json                     one JSON object per line on stdout
+  --interval     MS          memory sampling interval (default 1000)
+  --target       URL         load this URL instead of a stack (loopback only unless --allow-remote)
+  --rate         R           with --target: requests per second
+  --allow-remote             let --target name a non-loopback address
+
+Exit codes: 0 targets met, 1 targets missed, 2 bad usage or input, 3 environment (cgroups, engine,
+ports, programs), 130 interrupted, 70 a bug in simulate.`;

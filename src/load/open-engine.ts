@@ -1,0 +1,196 @@
+/**
+ * Open-model engine (the default): requests leave at the stage's arrival rate whatever the server
+ * does, like wrk2 and k6's constant-arrival-rate, and a request's latency counts from its
+ * SCHEDULED send time, so a server that stalls for N seconds shows N seconds of slow requests.
+ *
+ * Scheduling: one timer, not one per request. Each tick sends every arrival whose intended time
+ * has passed (stamped with that intended time), then sleeps until the next arrival, window edge
+ * or deadline. Timer lateness therefore shows in latency instead of hiding.
+ *
+ * In-flight cap and drops (the rule): a due request that finds `maxInFlight` requests in flight
+ * waits in a FIFO queue for a free slot, for at most `timeout` seconds from its scheduled time.
+ * - It gets a slot in time: it is sent, and its latency (scheduled → response) includes the wait.
+ * - It is still queued `timeout` after its scheduled time: it is DROPPED, never sent. It enters
+ *   the latency histogram with the time it waited (= the timeout) and counts as dropped (a failure
+ *   in summary.csv, a `dropped` in its second), not as an error.
+ * - Once sent, it has `timeout` seconds from the send to be answered, as an HTTP client's timeout
+ *   would; past that it is aborted and counts as a TIMEOUT (an error) with latency scheduled →
+ *   abort, i.e. its queue wait + the timeout (at most twice the timeout).
+ * (A deadline counted from the scheduled time for both would never drop anything: the slot
+ * holders always expire first, so a queued request would be sent with milliseconds to live.)
+ * Errors (non-2xx/3xx status, connection errors, timeouts) enter latency with their time from
+ * the scheduled send to the failure, as Locust's response times include failures; the error
+ * rate target is what catches a server that fails fast.
+ */
+import { performance } from 'node:perf_hooks';
+import { Pool } from 'undici';
+import type { Scenario } from './scenario.ts';
+import type { StagePlan } from './arrival-schedule.ts';
+import { totalDurationS } from './arrival-schedule.ts';
+import type { PlannedRequest, RequestMix } from './request-mix.ts';
+import type { LoadRecorder } from './load-recorder.ts';
+
+interface Pending {
+  stageIndex: number;
+  req: PlannedRequest;
+  /** performance.now() ms at which it was due. */
+  intendedMs: number;
+  /** Queued: when it is dropped (due + timeout). Sent: when it is aborted (send + timeout). */
+  deadlineMs: number;
+  controller?: AbortController;
+  timedOut?: boolean;
+}
+
+export interface EngineControl {
+  /** Resolves with the load-clock second at which the last request ended (or the run stopped). */
+  done: Promise<{ endS: number; stopped: boolean }>;
+  stop(): void;
+  /** performance.now() of the load start. */
+  t0: number;
+}
+
+export function runOpenModel(scenario: Scenario, plans: StagePlan[], mix: RequestMix, recorder: LoadRecorder, baseUrl: string): EngineControl {
+  const origin = new URL(baseUrl).origin;
+  const cap = scenario.maxInFlight;
+  const timeoutMs = scenario.timeout * 1000;
+  const pool = new Pool(origin, {
+    connections: cap,
+    pipelining: 1,
+    keepAliveTimeout: 30_000,
+    // Our own deadline (send + timeout) aborts requests; undici's idle timers must not fire first.
+    headersTimeout: 0,
+    bodyTimeout: 0,
+  });
+  const t0 = performance.now();
+  const endS = totalDurationS(plans);
+  const queue: Pending[] = [];
+  let queueHead = 0;
+  // Insertion order = send order = deadline order (deadline = send time + timeout).
+  const inFlight = new Set<Pending>();
+  let stageIndex = 0;
+  let k = 0;
+  let stopped = false;
+  let finished = false;
+  let timer: NodeJS.Timeout | undefined;
+  let resolveDone!: (v: { endS: number; stopped: boolean }) => void;
+  const done = new Promise<{ endS: number; stopped: boolean }>((r) => (resolveDone = r));
+  const nowS = (now: number) => (now - t0) / 1000;
+
+  const send = (p: Pending, now: number) => {
+    const controller = new AbortController();
+    p.controller = controller;
+    p.deadlineMs = now + timeoutMs;
+    inFlight.add(p);
+    recorder.sent(nowS(now));
+    pool
+      .request({ path: p.req.path, method: p.req.method as 'GET', headers: p.req.headers, body: p.req.body, signal: controller.signal })
+      .then(async ({ statusCode, body }) => {
+        let bytes = 0;
+        for await (const chunk of body) bytes += (chunk as Buffer).length;
+        finish(p, statusCode >= 200 && statusCode < 400 ? 'ok' : 'error', bytes, statusCode);
+      })
+      .catch(() => finish(p, p.timedOut ? 'timeout' : 'error', 0));
+  };
+
+  const finish = (p: Pending, outcome: 'ok' | 'error' | 'timeout', bytes: number, status?: number) => {
+    if (!inFlight.delete(p) || stopped) return;
+    const now = performance.now();
+    recorder.ended(p.stageIndex, p.req.endpointIndex, outcome, (now - p.intendedMs) * 1000, bytes, nowS(now), true, status);
+    // A slot is free: the oldest waiting request goes now rather than at the next tick.
+    if (queueHead < queue.length) dispatch(now);
+    if (endS <= nowS(now) && queueHead >= queue.length && inFlight.size === 0) tick();
+  };
+
+  const dispatch = (now: number) => {
+    while (queueHead < queue.length && inFlight.size < cap) send(queue[queueHead++]!, now);
+    if (queueHead > 1024 && queueHead * 2 > queue.length) {
+      queue.splice(0, queueHead);
+      queueHead = 0;
+    }
+  };
+
+  const tick = () => {
+    if (finished) return;
+    // Exactly one timer chain: a tick called early (a last response) replaces the pending one.
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    const now = performance.now();
+    const s = nowS(now);
+    if (stopped) return end(now);
+
+    // Stage edges at their planned times.
+    for (const plan of plans) {
+      if (plan.startS <= s) recorder.startStage(plan.index, plan.startS);
+      if (plan.startS + plan.durationS <= s) recorder.endStage(plan.index, plan.startS + plan.durationS);
+    }
+
+    // Every arrival due by now, stamped with its intended time.
+    while (stageIndex < plans.length) {
+      const plan = plans[stageIndex]!;
+      if (k >= plan.count) {
+        stageIndex++;
+        k = 0;
+        continue;
+      }
+      const dueS = plan.startS + plan.arrivalS(k);
+      if (dueS > s) break;
+      const intendedMs = t0 + dueS * 1000;
+      recorder.scheduled(plan.index, dueS);
+      queue.push({ stageIndex: plan.index, req: mix.next(), intendedMs, deadlineMs: intendedMs + timeoutMs });
+      k++;
+    }
+
+    // Deadlines: queued too long → dropped; in flight too long → aborted as a timeout.
+    while (queueHead < queue.length && queue[queueHead]!.deadlineMs <= now) {
+      const p = queue[queueHead++]!;
+      recorder.ended(p.stageIndex, p.req.endpointIndex, 'dropped', (now - p.intendedMs) * 1000, 0, s, false);
+    }
+    for (const p of inFlight) {
+      if (p.deadlineMs > now) break;
+      p.timedOut = true;
+      p.controller!.abort();
+    }
+    dispatch(now);
+    recorder.tick(s);
+
+    if (s >= endS && queueHead >= queue.length && inFlight.size === 0) return end(now);
+
+    // Sleep until the next thing that needs us: an arrival, a window edge, a deadline.
+    let nextMs = t0 + (Math.floor(s) + 1) * 1000;
+    if (stageIndex < plans.length) {
+      const plan = plans[stageIndex]!;
+      const dueS = k < plan.count ? plan.startS + plan.arrivalS(k) : plan.startS + plan.durationS;
+      nextMs = Math.min(nextMs, t0 + dueS * 1000);
+    }
+    for (const plan of plans) {
+      const edge = t0 + (plan.startS + plan.durationS) * 1000;
+      if (edge > now) { nextMs = Math.min(nextMs, edge); break; }
+    }
+    if (queueHead < queue.length) nextMs = Math.min(nextMs, queue[queueHead]!.deadlineMs);
+    const first = inFlight.values().next();
+    if (!first.done) nextMs = Math.min(nextMs, first.value.deadlineMs);
+    timer = setTimeout(tick, Math.max(0, Math.floor(nextMs - performance.now())));
+  };
+
+  const end = (now: number) => {
+    if (finished) return;
+    finished = true;
+    if (timer) clearTimeout(timer);
+    for (const p of inFlight) p.controller?.abort();
+    inFlight.clear();
+    pool.destroy().catch(() => {});
+    resolveDone({ endS: nowS(now), stopped });
+  };
+
+  setImmediate(tick);
+  return {
+    t0,
+    done,
+    stop() {
+      if (finished || stopped) return;
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      setImmediate(tick);
+    },
+  };
+}

@@ -1,0 +1,94 @@
+/**
+ * Turns a scenario's weighted request list into a picker: each call gives the next request to
+ * send (method, concrete path, body) and the endpoint it counts under (method + path template).
+ */
+import type { Scenario } from './scenario.ts';
+import { seededRandom, uniformSampler, zipfSampler, type Sampler } from './id-sampler.ts';
+
+export interface Endpoint {
+  /** `GET /conversations/{conversation}`: the key stats are kept under. */
+  key: string;
+  method: string;
+  /** The path template, Locust's Name column. */
+  name: string;
+}
+
+export interface PlannedRequest {
+  endpointIndex: number;
+  method: string;
+  path: string;
+  body?: string;
+  headers?: Record<string, string>;
+}
+
+export interface RequestMix {
+  endpoints: Endpoint[];
+  next(): PlannedRequest;
+}
+
+export function compileMix(scenario: Scenario): RequestMix {
+  const random = seededRandom(scenario.seed);
+  const samplers = new Map<string, Sampler>();
+  for (const [name, v] of Object.entries(scenario.variables)) {
+    samplers.set(name, v.distribution === 'zipf' ? zipfSampler(v.min, v.max, v.s, random) : uniformSampler(v.min, v.max, random));
+  }
+  let seq = 0;
+  const value = (name: string): number => (name === 'seq' ? seq : samplers.get(name)!());
+
+  // Endpoints with the same method and template share stats even if listed twice.
+  const endpoints: Endpoint[] = [];
+  const indexOf = new Map<string, number>();
+  const entries = scenario.requests.map((r) => {
+    const key = `${r.method} ${r.path}`;
+    if (!indexOf.has(key)) {
+      indexOf.set(key, endpoints.length);
+      endpoints.push({ key, method: r.method, name: r.path });
+    }
+    const hasBody = r.body !== undefined;
+    return {
+      endpointIndex: indexOf.get(key)!,
+      method: r.method,
+      path: compileTemplate(r.path, value),
+      body: hasBody ? compileBody(r.body, value) : undefined,
+      headers: hasBody ? { 'content-type': 'application/json', ...r.headers } : r.headers,
+    };
+  });
+  const total = scenario.requests.reduce((sum, r) => sum + r.weight, 0);
+  const cumulative: number[] = [];
+  let acc = 0;
+  for (const r of scenario.requests) cumulative.push((acc += r.weight / total));
+
+  return {
+    endpoints,
+    next() {
+      seq += 1;
+      const u = random();
+      let i = 0;
+      while (i < cumulative.length - 1 && u >= cumulative[i]!) i++;
+      const e = entries[i]!;
+      return { endpointIndex: e.endpointIndex, method: e.method, path: e.path(), body: e.body?.(), headers: e.headers };
+    },
+  };
+}
+
+const VAR = /\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
+
+function compileTemplate(template: string, value: (name: string) => number): () => string {
+  if (!template.includes('{')) return () => template;
+  return () => template.replace(VAR, (_, name: string) => String(value(name)));
+}
+
+/** Body templates: `{var}` inside strings is substituted; a string that is only `{var}` becomes a number. */
+function compileBody(body: unknown, value: (name: string) => number): () => string {
+  const fill = (node: unknown): unknown => {
+    if (typeof node === 'string') {
+      const only = /^\{([A-Za-z_][A-Za-z0-9_]*)\}$/.exec(node);
+      if (only) return value(only[1]!);
+      return node.replace(VAR, (_, name: string) => String(value(name)));
+    }
+    if (Array.isArray(node)) return node.map(fill);
+    if (node && typeof node === 'object') return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, fill(v)]));
+    return node;
+  };
+  return () => JSON.stringify(fill(body));
+}

@@ -1,0 +1,156 @@
+/**
+ * Scenario files (scenarios/*.yaml): stages of arrival rates, a weighted request mix and the id
+ * variables its templates draw from. Validated with zod when loaded; every problem becomes one
+ * `path: message` line of an InputError.
+ */
+import { readFile, readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { InputError } from '../errors.ts';
+
+const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD'] as const;
+/** Template variables every scenario has without declaring them. */
+export const BUILTIN_VARIABLES = ['seq'] as const;
+
+const variableSchema = z.strictObject({
+  min: z.number().int(),
+  max: z.number().int(),
+  distribution: z.enum(['uniform', 'zipf']).default('uniform'),
+  /** Zipf exponent: rank k is drawn with weight 1/k^s (rank 1 = `min`). */
+  s: z.number().positive().default(1),
+}).refine((v) => v.max >= v.min, { message: 'max must be >= min', path: ['max'] });
+
+const rampSchema = z.strictObject({ from: z.number().min(0), to: z.number().min(0) });
+
+const stageSchema = z.strictObject({
+  name: z.string().min(1),
+  /** Seconds. */
+  duration: z.number().positive(),
+  /** Fixed arrival rate, requests per second. */
+  rate: z.number().min(0).optional(),
+  /** Arrival rate going linearly from `from` to `to` over the stage. */
+  ramp: rampSchema.optional(),
+  /** Excluded from the verdict and the overall figures (warm-up). */
+  exclude: z.boolean().default(false),
+}).refine((s) => (s.rate === undefined) !== (s.ramp === undefined), {
+  message: 'give exactly one of `rate` or `ramp: {from, to}`',
+});
+
+const jsonValue: z.ZodType<unknown> = z.lazy(() =>
+  z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(jsonValue), z.record(z.string(), jsonValue)]),
+);
+
+const requestSchema = z.strictObject({
+  /** Weight in the mix (relative). */
+  weight: z.number().positive().default(1),
+  method: z.enum(METHODS).default('GET'),
+  /** Absolute path template, e.g. `/conversations/{conversation}/messages?limit=50`. */
+  path: z.string().startsWith('/', { message: 'must start with /' }),
+  /** JSON body template: `{var}` inside strings is replaced; a string that is only `{var}` becomes the number. */
+  body: jsonValue.optional(),
+  headers: z.record(z.string(), z.string()).optional(),
+});
+
+export const scenarioSchema = z.strictObject({
+  name: z.string().min(1).optional(),
+  description: z.string().optional(),
+  /** Cap on requests in flight (open model); a request that cannot start waits for a slot until its deadline. */
+  maxInFlight: z.number().int().positive().default(1000),
+  /** Request timeout, seconds, counted from the scheduled send time (open model). */
+  timeout: z.number().positive().default(10),
+  /** Connections for the closed model (autocannon). */
+  connections: z.number().int().positive().default(50),
+  /** Seed of the id draws, so two runs hit the same ids. */
+  seed: z.number().int().default(1),
+  variables: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'variable names are letters, digits, _'), variableSchema).default({}),
+  requests: z.array(requestSchema).min(1),
+  stages: z.array(stageSchema).min(1),
+}).superRefine((sc, ctx) => {
+  const known = new Set<string>([...Object.keys(sc.variables), ...BUILTIN_VARIABLES]);
+  sc.requests.forEach((r, i) => {
+    for (const v of templateVariables(r.path)) {
+      if (!known.has(v)) ctx.addIssue({ code: 'custom', path: ['requests', i, 'path'], message: `unknown variable {${v}}` });
+    }
+    for (const v of templateVariables(JSON.stringify(r.body ?? null))) {
+      if (!known.has(v)) ctx.addIssue({ code: 'custom', path: ['requests', i, 'body'], message: `unknown variable {${v}}` });
+    }
+  });
+});
+
+export type ScenarioInput = z.input<typeof scenarioSchema>;
+export type Scenario = z.output<typeof scenarioSchema> & { name: string };
+export type Stage = Scenario['stages'][number];
+export type RequestSpec = Scenario['requests'][number];
+export type VariableSpec = Scenario['variables'][string];
+
+export function templateVariables(template: string): string[] {
+  return [...template.matchAll(/\{([A-Za-z_][A-Za-z0-9_]*)\}/g)].map((m) => m[1]!);
+}
+
+/** Arrival rate of a stage at its start and end. */
+export function stageRates(stage: Stage): { from: number; to: number } {
+  return stage.ramp ? { from: stage.ramp.from, to: stage.ramp.to } : { from: stage.rate!, to: stage.rate! };
+}
+
+/** One `path: message` line per problem. */
+export function formatIssues(issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }>): string[] {
+  return issues.map((i) => `${i.path.length ? i.path.map(String).join('.') : '(root)'}: ${i.message}`);
+}
+
+/** Validate an already parsed scenario object; `source` names it in errors. */
+export function parseScenario(data: unknown, source: string, fallbackName = 'scenario'): Scenario {
+  const parsed = scenarioSchema.safeParse(data);
+  if (!parsed.success) {
+    throw new InputError(
+      `scenario ${source} is invalid:\n${formatIssues(parsed.error.issues).join('\n')}`,
+      'fix the lines above (durations in seconds, rates in requests per second)',
+    );
+  }
+  return { ...parsed.data, name: parsed.data.name ?? fallbackName };
+}
+
+export const DEFAULT_SCENARIOS_DIR = fileURLToPath(new URL('../../scenarios/', import.meta.url));
+
+/** A name (`steady-300` → `<scenariosDir>/steady-300.yaml`) or a path to a YAML file. */
+export async function loadScenario(nameOrPath: string, scenariosDir: string = DEFAULT_SCENARIOS_DIR): Promise<Scenario> {
+  const isPath = nameOrPath.includes('/') || nameOrPath.includes(path.sep) || /\.ya?ml$/i.test(nameOrPath);
+  const file = isPath ? path.resolve(nameOrPath) : path.join(scenariosDir, `${nameOrPath}.yaml`);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    const known = await readdir(scenariosDir).then(
+      (names) => names.filter((n) => /\.ya?ml$/.test(n)).map((n) => n.replace(/\.ya?ml$/, '')),
+      () => [] as string[],
+    );
+    throw new InputError(`no scenario ${isPath ? file : `named ${nameOrPath}`}`, known.length ? `known scenarios: ${known.join(', ')}` : 'pass a path to a scenario YAML file');
+  }
+  let data: unknown;
+  try {
+    data = parseYaml(text);
+  } catch (err) {
+    throw new InputError(`scenario ${file} is not valid YAML: ${(err as Error).message.split('\n')[0]}`);
+  }
+  return parseScenario(data, file, path.basename(file).replace(/\.ya?ml$/i, ''));
+}
+
+/** One GET of `url` at a fixed rate: what `simulate --target URL --rate R` runs with no scenario. */
+export function simpleScenario(url: string, rate: number, durationS: number): Scenario {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new InputError(`not a URL: ${url}`, 'give an absolute URL such as http://127.0.0.1:8080/');
+  }
+  return parseScenario(
+    {
+      name: `get-${u.host}${u.pathname}`.replace(/\/$/, ''),
+      requests: [{ method: 'GET', path: `${u.pathname}${u.search}` }],
+      stages: [{ name: 'steady', duration: durationS, rate }],
+    },
+    `for --target ${url}`,
+  );
+}

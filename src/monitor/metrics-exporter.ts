@@ -1,0 +1,65 @@
+/**
+ * The simulator's own /metrics, scraped by the profile's Prometheus the way cAdvisor would be: the capped
+ * stack's memory and OOM kills as series, so the seed's "memory > 3.2 GB" alert has something to read.
+ */
+import http from 'node:http';
+import type { RunState } from '../run/events.ts';
+
+export function renderMetrics(s: RunState): string {
+  const lines: string[] = [];
+  const gauge = (name: string, help: string, samples: Array<[string, number]>, type = 'gauge') => {
+    lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+    for (const [labels, v] of samples) lines.push(`${name}${labels} ${v}`);
+  };
+  const lbl = (svc: { name: string; kind: string }) => `{service="${svc.name}",kind="${svc.kind}"}`;
+  gauge('simulate_stack_working_set_bytes', 'Working set (usage minus inactive file cache) of the whole capped stack.', [['', s.stack.workingSet]]);
+  gauge('simulate_stack_usage_bytes', 'Memory usage of the capped stack, page cache included.', [['', s.stack.usage]]);
+  gauge('simulate_stack_swap_bytes', 'Swap used by the capped stack.', [['', s.stack.swap]]);
+  gauge('simulate_stack_limit_bytes', 'The memory cap.', [['', s.capBytes]]);
+  gauge('simulate_service_working_set_bytes', 'Working set per service.', s.services.map((v) => [lbl(v), v.memory.workingSet]));
+  gauge('simulate_oom_kills_total', 'OOM kills per service in this run.', s.services.map((v) => [lbl(v), v.oomKills]), 'counter');
+  gauge('simulate_service_restarts_total', 'Restarts per service in this run.', s.services.map((v) => [lbl(v), v.restarts]), 'counter');
+  return `${lines.join('\n')}\n`;
+}
+
+export async function startMetricsExporter(port: number, state: () => RunState): Promise<http.Server> {
+  const server = http.createServer((req, res) => {
+    if (req.url?.startsWith('/metrics')) {
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
+      res.end(renderMetrics(state()));
+    } else {
+      res.writeHead(404).end();
+    }
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve());
+  });
+  return server;
+}
+
+/** Sum of a counter over all its label sets, from Prometheus text. */
+export function sumCounter(text: string, name: string): number | undefined {
+  let total: number | undefined;
+  for (const line of text.split('\n')) {
+    if (line.startsWith('#')) continue;
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\s+(\S+)/.exec(line);
+    if (m && m[1] === name) total = (total ?? 0) + Number(m[3]);
+  }
+  return total;
+}
+
+/** The app's cache counters now; undefined when /metrics does not answer. */
+export async function readCacheCounters(appUrl: string): Promise<{ hits: number; misses: number } | undefined> {
+  try {
+    const res = await fetch(new URL('/metrics', appUrl), { signal: AbortSignal.timeout(5000) });
+    if (!res.ok) return undefined;
+    const text = await res.text();
+    const hits = sumCounter(text, 'cache_hits_total');
+    const misses = sumCounter(text, 'cache_misses_total');
+    if (hits === undefined || misses === undefined) return undefined;
+    return { hits, misses };
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,111 @@
+/**
+ * Reads the cgroup files of the capped parent and of every service at a fixed interval, and turns a
+ * rise of a service's OOM-kill counter into an event (matched with the kernel's log line for the victim).
+ */
+import type { MemoryCgroup, MemoryStats } from '../cgroups/cgroup.ts';
+import { readKernelOomKills, readPsi, uptimeSeconds, type KernelOomKill, type Psi } from '../cgroups/index.ts';
+import type { ServiceHandle } from '../drivers/driver.ts';
+import type { RunEvent } from '../run/events.ts';
+
+export interface Sample {
+  at: number;
+  stack: MemoryStats;
+  services: Map<string, MemoryStats>;
+  psi?: Psi;
+}
+
+export interface MonitorOptions {
+  parent: MemoryCgroup;
+  handles: () => ServiceHandle[];
+  emit: (e: Omit<RunEvent, 'at' | 't'> & { at?: number }) => void;
+  onSample: (s: Sample) => void;
+  intervalMs: number;
+  /** cgroup v2 has per-cgroup PSI; v1 only the system's. */
+  psiFile?: string;
+}
+
+export class Monitor {
+  private timer?: NodeJS.Timeout;
+  private busy = false;
+  private kernelKillsSeen = new Set<number>();
+
+  constructor(private readonly opts: MonitorOptions) {}
+
+  start(): void {
+    const tick = async () => {
+      if (this.busy) return; // a slow read (a stalled box) must not pile up reads
+      this.busy = true;
+      try {
+        this.opts.onSample(await this.sample());
+      } catch {
+        /* a cgroup removed mid-read at teardown */
+      } finally {
+        this.busy = false;
+      }
+    };
+    void tick();
+    this.timer = setInterval(tick, this.opts.intervalMs);
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  async sample(): Promise<Sample> {
+    const at = Date.now();
+    const [stack, psi] = await Promise.all([this.opts.parent.stats(), readPsi(this.opts.psiFile).catch(() => undefined)]);
+    const services = new Map<string, MemoryStats>();
+    await Promise.all(
+      this.opts.handles().map(async (h) => {
+        const s = await h.cgroup.stats().catch(() => undefined);
+        if (!s) return;
+        services.set(h.name, s);
+        if (s.oomKills > h.oomKillsReported) {
+          const newKills = s.oomKills - h.oomKillsReported;
+          h.oomKillsReported = s.oomKills; // claim before the next await: no one reports it twice
+          await this.reportKills(h, newKills, s, at);
+        }
+      }),
+    );
+    return { at, stack, services, psi };
+  }
+
+  /** One event per kill the counter shows, named from the kernel's own log line where it has one. */
+  private async reportKills(h: ServiceHandle, count: number, s: MemoryStats, at: number): Promise<void> {
+    const logged = await kernelKillsFor(h.cgroup.path).catch(() => [] as KernelOomKill[]);
+    const fresh = logged.filter((k) => !this.kernelKillsSeen.has(k.pid)).slice(-count);
+    const bootMs = await bootEpochMs();
+    for (let i = 0; i < count; i++) {
+      const k = fresh[i];
+      if (k) this.kernelKillsSeen.add(k.pid);
+      this.opts.emit({
+        // When the kernel killed it (its log stamp), not when we noticed.
+        at: k?.timestamp !== undefined && bootMs ? Math.min(at, Math.round(bootMs + k.timestamp * 1000)) : at,
+        kind: 'oom-kill',
+        service: h.name,
+        pid: k?.pid,
+        detail: k
+          ? `kernel: Memory cgroup out of memory: Killed process ${k.pid} (${k.name}) in ${k.taskMemcg ?? h.cgroup.path}; working set ${mb(s.workingSet)}`
+          : `the cgroup's OOM-kill counter rose to ${s.oomKills}; working set ${mb(s.workingSet)}`,
+      });
+    }
+  }
+
+}
+
+/** Wall-clock time of boot, for turning dmesg's seconds-since-boot into a time. */
+async function bootEpochMs(): Promise<number | undefined> {
+  try {
+    return Date.now() - (await uptimeSeconds()) * 1000;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function kernelKillsFor(cgroupPath: string): Promise<KernelOomKill[]> {
+  return (await readKernelOomKills({ under: cgroupPath })).filter((k) => k.taskMemcg === cgroupPath || k.taskMemcg?.startsWith(`${cgroupPath}/`));
+}
+
+function mb(bytes: number): string {
+  return `${(bytes / 1024 / 1024).toFixed(0)} MB`;
+}

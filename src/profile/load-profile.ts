@@ -1,0 +1,240 @@
+/**
+ * Compose file → validated Stack. A profile is `docker/<name>.yml` or a path. Every problem becomes one
+ * `path: message` line; all of them are reported at once (exit 2).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseDocument } from 'yaml';
+import { InputError } from '../errors.ts';
+import { composeSchema, formatIssues, type ComposeFile, type ComposeService } from './compose-schema.ts';
+import { imageRepo, normaliseCommand, normaliseEnvironment, parsePort, parseVolume } from './compose-fields.ts';
+import { GiB, MiB, parseSize } from './sizes.ts';
+import type { Launch, PortMapping, ServiceSpec, Stack, Targets, VolumeMount } from './stack.ts';
+import { WELL_KNOWN } from './well-known/index.ts';
+import { standinLaunch } from './standin-launch.ts';
+import { sortByDependencies } from './depends-on.ts';
+
+export const REPO_ROOT = path.resolve(import.meta.dirname, '..', '..');
+export const PROFILES_DIR = path.join(REPO_ROOT, 'docker');
+
+/** The seed's targets: average 60 ms, 300 req/s, p99 < 1 s, ~800 MB left free, cache hit 50-70 %. */
+export const SEED_TARGETS: Targets = {
+  avgLatencyMs: 60,
+  minRps: 300,
+  p99Ms: 1000,
+  maxOomKills: 0,
+  minFreeBytes: 800 * 1000 * 1000,
+  minCacheHitRate: 0.5,
+  maxErrorRate: 0.01,
+};
+
+export interface LoadOptions {
+  /** The run's scratch dir: named volumes and data dirs live under it. */
+  workDir?: string;
+  cap?: string;
+  swap?: string;
+  cpus?: number;
+}
+
+/** `4gb` → docker/4gb.yml; anything with a slash or a .yml/.yaml ending is a path. */
+export function resolveProfilePath(profile: string): string {
+  const looksLikePath = profile.includes('/') || /\.ya?ml$/.test(profile);
+  const file = looksLikePath ? path.resolve(profile) : path.join(PROFILES_DIR, `${profile}.yml`);
+  if (!fs.existsSync(file)) {
+    if (looksLikePath) throw new InputError(`profile file ${profile} does not exist`, 'pass an existing Compose file, e.g. --profile ./docker-compose.yml');
+    throw new InputError(`unknown profile "${profile}"`, `use one of: ${listProfiles().join(', ')}, or a path to a Compose file`);
+  }
+  return file;
+}
+
+export function listProfiles(): string[] {
+  return fs
+    .readdirSync(PROFILES_DIR)
+    .filter((f) => f.endsWith('.yml'))
+    .map((f) => f.replace(/\.yml$/, ''))
+    .sort();
+}
+
+export function loadProfile(profile: string, opts: LoadOptions = {}): Stack {
+  const file = resolveProfilePath(profile);
+  return parseProfile(fs.readFileSync(file, 'utf8'), file, opts);
+}
+
+export function parseProfile(text: string, file: string, opts: LoadOptions = {}): Stack {
+  const rel = path.relative(process.cwd(), file) || file;
+  const doc = parseDocument(text, { prettyErrors: false });
+  if (doc.errors.length) {
+    const e = doc.errors[0];
+    const where = e.linePos?.[0] ? `${rel}:${e.linePos[0].line}:${e.linePos[0].col}` : rel;
+    throw new InputError(`${where}: malformed YAML: ${e.message.split('\n')[0]}`, 'fix the YAML syntax at that line');
+  }
+  const parsed = composeSchema.safeParse(doc.toJS());
+  if (!parsed.success) {
+    throw new InputError(`${rel} is not a valid profile:\n${formatIssues(parsed.error).map((l) => `  ${l}`).join('\n')}`, 'fix the fields named above');
+  }
+  const problems: string[] = [];
+  const stack = buildStack(parsed.data, file, opts, problems);
+  if (problems.length) {
+    throw new InputError(`${rel} is not a valid profile:\n${problems.map((l) => `  ${l}`).join('\n')}`, 'fix the fields named above');
+  }
+  return stack;
+}
+
+function size(value: string | number | undefined, where: string, problems: string[], fallback: number): number {
+  if (value === undefined) return fallback;
+  const r = parseSize(value);
+  if ('error' in r) {
+    problems.push(`${where}: ${r.error}`);
+    return fallback;
+  }
+  return r.bytes;
+}
+
+function buildStack(compose: ComposeFile, file: string, opts: LoadOptions, problems: string[]): Stack {
+  const ext = compose['x-simulate'] ?? {};
+  const dir = path.dirname(file);
+  const name = path.basename(file).replace(/\.ya?ml$/, '');
+  const workDir = opts.workDir ?? path.join('/var/tmp/simulate', 'unresolved');
+  const capBytes = opts.cap !== undefined ? size(opts.cap, '--cap', problems, 0) : size(ext.cap, 'x-simulate.cap', problems, 4 * GiB);
+  const swapBytes = opts.swap !== undefined ? size(opts.swap, '--swap', problems, 0) : size(ext.swap, 'x-simulate.swap', problems, 0);
+  if (capBytes > 0 && capBytes < 16 * MiB) problems.push(`${opts.cap !== undefined ? '--cap' : 'x-simulate.cap'}: ${capBytes} bytes is too small for a stack (at least 16m)`);
+  const t = ext.targets ?? {};
+  const targets: Targets = {
+    avgLatencyMs: t.avg_latency_ms ?? SEED_TARGETS.avgLatencyMs,
+    minRps: t.min_rps ?? SEED_TARGETS.minRps,
+    p99Ms: t.p99_ms ?? SEED_TARGETS.p99Ms,
+    maxOomKills: t.max_oom_kills ?? SEED_TARGETS.maxOomKills,
+    minFreeBytes: size(t.min_free, 'x-simulate.targets.min_free', problems, SEED_TARGETS.minFreeBytes),
+    minCacheHitRate: t.min_cache_hit_rate ?? SEED_TARGETS.minCacheHitRate,
+    maxErrorRate: t.max_error_rate ?? SEED_TARGETS.maxErrorRate,
+  };
+
+  const services: ServiceSpec[] = [];
+  for (const [svcName, svc] of Object.entries(compose.services)) {
+    services.push(buildService(svcName, svc, dir, workDir, problems));
+  }
+  const names = new Set(services.map((s) => s.name));
+  for (const s of services) {
+    for (const d of s.dependsOn) if (!names.has(d)) problems.push(`services.${s.name}.depends_on: unknown service "${d}"`);
+  }
+  checkPortClashes(services, problems);
+  const ordered = sortByDependencies(services, problems);
+
+  const appService = ext.app ?? (names.has('app') ? 'app' : undefined);
+  if (ext.app && !names.has(ext.app)) problems.push(`x-simulate.app: unknown service "${ext.app}"`);
+  const app = services.find((s) => s.name === appService);
+  const appPort = app?.ports[0];
+  const appUrl = ext.app_url ?? (appPort ? `http://${appPort.hostIp}:${appPort.host}` : 'http://127.0.0.1:8000');
+
+  return {
+    name,
+    file,
+    dir,
+    capBytes,
+    swapBytes,
+    cpus: opts.cpus ?? ext.cpus ?? 0,
+    targets,
+    scenario: ext.scenario ?? 'steady-300',
+    appUrl,
+    appService,
+    safetyLineBytes: size(ext.safety_line, 'x-simulate.safety_line', problems, Math.round(capBytes * 0.8)),
+    metricsPort: ext.metrics_port,
+    services: ordered,
+  };
+}
+
+function buildService(name: string, svc: ComposeService, composeDir: string, workDir: string, problems: string[]): ServiceSpec {
+  const at = `services.${name}`;
+  const ext = svc['x-simulate'] ?? {};
+  const environment = normaliseEnvironment(svc.environment);
+  const ports: PortMapping[] = [];
+  (svc.ports ?? []).forEach((p, i) => {
+    const r = parsePort(p);
+    if ('error' in r) problems.push(`${at}.ports.${i}: ${r.error}`);
+    else ports.push(r);
+  });
+  const volumes: VolumeMount[] = [];
+  (svc.volumes ?? []).forEach((v, i) => {
+    const r = parseVolume(v, composeDir, workDir);
+    if ('error' in r) problems.push(`${at}.volumes.${i}: ${r.error}`);
+    else volumes.push(r);
+  });
+  const command = normaliseCommand(svc.command);
+  const memLimitRaw = svc.mem_limit ?? svc.deploy?.resources?.limits?.memory;
+  const spec: ServiceSpec = {
+    name,
+    image: svc.image,
+    kind: ext.standin ? 'standin' : 'real',
+    dependsOn: Array.isArray(svc.depends_on) ? svc.depends_on : Object.keys(svc.depends_on ?? {}),
+    restart: svc.restart ?? 'no',
+    memLimit: memLimitRaw === undefined ? undefined : size(memLimitRaw, `${at}.mem_limit`, problems, 0),
+    budgetBytes: ext.budget === undefined ? undefined : size(ext.budget, `${at}.x-simulate.budget`, problems, 0),
+    ports,
+    environment,
+    command,
+    volumes,
+  };
+  const serviceDir = path.join(workDir, 'services', name);
+  const repo = svc.image ? imageRepo(svc.image) : undefined;
+
+  if (ext.standin) {
+    const r = standinLaunch(name, ext.standin, ports, environment);
+    if ('error' in r) problems.push(`${at}.x-simulate.standin: ${r.error}`);
+    else {
+      spec.launch = r.launch;
+      spec.standin = r.model;
+    }
+  } else if (ext.process) {
+    spec.launch = processLaunch(ext.process, environment, composeDir, ports);
+  } else if (repo && WELL_KNOWN[repo]) {
+    spec.launch = WELL_KNOWN[repo]({ service: name, command, environment, ports, volumes, serviceDir });
+    spec.launch.env = { ...environment, ...spec.launch.env };
+  } else {
+    spec.unavailableReason = svc.image
+      ? `no native program for image ${svc.image}: add x-simulate.process (a command) or x-simulate.standin`
+      : 'no image and no x-simulate.process: nothing to run';
+  }
+  if (spec.launch && svc.stop_signal) spec.launch.stopSignal = svc.stop_signal as NodeJS.Signals;
+  return spec;
+}
+
+function processLaunch(
+  p: NonNullable<NonNullable<ComposeService['x-simulate']>['process']>,
+  environment: Record<string, string>,
+  composeDir: string,
+  ports: PortMapping[],
+): Launch {
+  const port = ports[0];
+  const ready: Launch['ready'] = p.ready
+    ? 'http' in p.ready
+      ? { kind: 'http', url: p.ready.http }
+      : 'tcp' in p.ready
+        ? { kind: 'tcp', host: '127.0.0.1', port: p.ready.tcp }
+        : { kind: 'command', argv: p.ready.command }
+    : port
+      ? { kind: 'tcp', host: port.hostIp, port: port.host }
+      : { kind: 'none' };
+  return {
+    argv: p.command,
+    env: { ...environment, ...normaliseEnvironment(p.environment) },
+    user: p.user,
+    cwd: p.cwd ? path.resolve(composeDir, p.cwd) : composeDir,
+    init: [],
+    afterReady: [],
+    dataDirs: [],
+    ready,
+    readyTimeoutMs: (p.ready_timeout ?? 120) * 1000,
+    versionArgv: p.version_command,
+  };
+}
+
+function checkPortClashes(services: ServiceSpec[], problems: string[]): void {
+  const seen = new Map<number, string>();
+  for (const s of services) {
+    for (const p of s.ports) {
+      const other = seen.get(p.host);
+      if (other && other !== s.name) problems.push(`services.${s.name}.ports: host port ${p.host} is also used by ${other}`);
+      seen.set(p.host, s.name);
+    }
+  }
+}

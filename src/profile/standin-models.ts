@@ -1,0 +1,233 @@
+/**
+ * Default memory models of the stand-ins (docker/standin/standin.py) for the services Debian does
+ * not package. Every figure names its source; where a figure is our own choice, the source says so
+ * and why. A profile's `x-simulate.standin` may override any of them.
+ */
+import { fileURLToPath } from 'node:url';
+import { InputError } from '../errors.ts';
+import type { StandinModel } from './stack.ts';
+
+const MiB = 1024 * 1024;
+const GiB = 1024 * MiB;
+
+export const STANDIN_SERVICES = ['elasticsearch', 'logstash', 'kibana', 'grafana'] as const;
+export type StandinService = (typeof STANDIN_SERVICES)[number];
+
+/** What a stand-in does when its model passes the ceiling. */
+export type CeilingAction = 'hold' | 'oom' | 'exit';
+
+/** The stand-in program and how to run it (stdlib only, Debian's python3). */
+export const STANDIN_PROGRAM = fileURLToPath(new URL('../../docker/standin/standin.py', import.meta.url));
+export const STANDIN_ARGV: readonly string[] = ['/usr/bin/python3', STANDIN_PROGRAM];
+
+/** The cap the defaults are computed for when none is given: the seed's server. */
+export const DEFAULT_CAP_BYTES = 4 * GiB;
+
+const SEED = 'seed plan (000_cadf4f9c098578d7), table "current stack memory"';
+
+// Elasticsearch's own figures, from its server CLI.
+const ES_CLI_OVERHEAD_BYTES = 100 * MiB; // OverheadSystemMemoryInfo.SERVER_CLI_OVERHEAD
+const ES_MIN_HEAP_BYTES = 128 * MiB; // MachineDependentHeap.MIN_HEAP_SIZE
+const ES_MAX_HEAP_BYTES = 31 * GiB; // MachineDependentHeap.MAX_HEAP_SIZE
+const ES_HEAP_FRACTION = 0.5;
+const ES_DIRECT_FRACTION = 0.5; // JvmErgonomics: -XX:MaxDirectMemorySize = heap / 2
+const ES_OFFHEAP_FRACTION = 0.15; // our estimate, see sources below
+const ES_GROWTH_PER_BYTE = 1.0;
+const ES_OOM_EXIT_CODE = 127;
+
+/**
+ * Elasticsearch 8's automatic heap for a data node (MachineDependentHeap.java, DATA role): of the
+ * memory the JVM sees minus the CLI's 100 MiB, 40 % below 1 GiB (at least 128 MiB), else 50 %,
+ * at most 31 GiB, in whole MiB. The stand-in computes the same from its own cgroup at start.
+ */
+export function elasticsearchHeapBytes(seenBytes: number, fraction = ES_HEAP_FRACTION): number {
+  const available = seenBytes - ES_CLI_OVERHEAD_BYTES;
+  const heap =
+    available < GiB
+      ? Math.max(Math.floor(available * 0.4), ES_MIN_HEAP_BYTES)
+      : Math.min(Math.floor(available * fraction), ES_MAX_HEAP_BYTES);
+  return Math.floor(heap / MiB) * MiB;
+}
+
+export interface ModelOptions {
+  /** The memory the service sees (the stack's cap): Elasticsearch's heap follows it. */
+  capBytes?: number;
+  port?: number;
+  /** Where the Elasticsearch stand-in listens, for Logstash's output and Kibana's poll. */
+  elasticsearchUrl?: string;
+}
+
+export function elasticsearchModel(opts: ModelOptions = {}): StandinModel {
+  const cap = opts.capBytes ?? DEFAULT_CAP_BYTES;
+  const heap = elasticsearchHeapBytes(cap);
+  return {
+    of: 'elasticsearch',
+    port: opts.port ?? 9200,
+    health: '/_cluster/health',
+    baselineBytes: Math.floor(heap * (1 + ES_OFFHEAP_FRACTION)),
+    growthPerByte: ES_GROWTH_PER_BYTE,
+    ceilingBytes: Math.floor(heap * (1 + ES_DIRECT_FRACTION + ES_OFFHEAP_FRACTION)),
+    settings: {
+      ceilingAction: 'exit' satisfies CeilingAction,
+      exitCode: ES_OOM_EXIT_CODE,
+      autoHeap: 1,
+      memoryFraction: ES_HEAP_FRACTION,
+      offheapFraction: ES_OFFHEAP_FRACTION,
+      directFraction: ES_DIRECT_FRACTION,
+      serverCliOverheadBytes: ES_CLI_OVERHEAD_BYTES,
+    },
+    sources: {
+      heap:
+        'Elasticsearch 8 sizes its heap to 50 % of the memory it sees (40 % below 1 GiB, min 128 MiB, max 31 GiB) ' +
+        'after subtracting 100 MiB for its CLI: elastic/elasticsearch distribution/tools/server-cli ' +
+        'MachineDependentHeap.java (DATA role) and OverheadSystemMemoryInfo.java (SERVER_CLI_OVERHEAD). ' +
+        'The JVM reads the cgroup limit (container-aware); the stand-in reads the same files at start.',
+      baselineBytes:
+        'heap + 15 % off-heap, all resident from start: SystemJvmOptions.java passes -XX:+AlwaysPreTouch, so the ' +
+        'whole heap is touched before the node listens. The 15 % off-heap (metaspace, code cache, G1 remembered ' +
+        'sets and card table, thread stacks at -Xss1m) is our estimate, not a measured figure: about 300 MB ' +
+        'beside a 2 GB heap.',
+      growthPerByte:
+        'model choice: 1.0 resident byte per byte indexed. An index is about the size of its raw JSON ' +
+        '(_source plus inverted index and doc values) and Lucene reads recent segments through mmap; the ' +
+        'stand-in holds it as anonymous memory, which the kernel cannot reclaim as it could page cache, so ' +
+        'this is the pessimistic end of the range (1.0-1.5x in the brief).',
+      ceilingBytes:
+        'heap + direct memory + off-heap: JvmErgonomics.java sets -XX:MaxDirectMemorySize to heap / 2; past it ' +
+        'the JVM throws OutOfMemoryError.',
+      ceilingAction:
+        'exit 127: Elasticsearch halts the JVM on an OutOfMemoryError (ElasticsearchUncaughtExceptionHandler: ' +
+        'InternalError 128, OutOfMemoryError 127). Under a shared cap the kernel usually kills it first.',
+      seed: `${SEED}: Elasticsearch 1-2 GB.`,
+    },
+  };
+}
+
+export function logstashModel(opts: ModelOptions = {}): StandinModel {
+  const es = opts.elasticsearchUrl ?? 'http://127.0.0.1:9200';
+  return {
+    of: 'logstash',
+    port: opts.port ?? 8080,
+    health: '/',
+    baselineBytes: 512 * MiB,
+    growthPerByte: 1.0,
+    ceilingBytes: 1 * GiB + 256 * MiB,
+    settings: {
+      ceilingAction: 'hold' satisfies CeilingAction,
+      forwardUrl: `${es}/_bulk`,
+      forwardIndex: 'logs',
+    },
+    sources: {
+      heap: 'elastic/logstash config/jvm.options ships -Xms1g -Xmx1g.',
+      baselineBytes:
+        'model choice: 512 MiB resident at idle. -Xms1g commits 1 GiB of heap, but Logstash\'s jvm.options does ' +
+        'not set -XX:+AlwaysPreTouch, so heap pages become resident only as they are used; an idle pipeline ' +
+        'holds the JRuby runtime, plugins and metaspace. 512 MiB is the top of the seed\'s range.',
+      growthPerByte:
+        'model choice: 1.0 byte per byte received. Events are Java/Ruby objects several times the raw size, ' +
+        'collected young; G1 keeps the heap pages it touched (it returns them only with periodic GC, off by ' +
+        'default), so resident memory climbs with throughput up to the committed heap.',
+      ceilingBytes:
+        '1 GiB heap (-Xmx1g) + 256 MiB non-heap (estimate: metaspace, code cache, thread stacks); the garbage ' +
+        'collector keeps the heap within -Xmx, so resident memory levels off there (hold).',
+      port: 'logstash-input-http listens on 8080 by default; its forward target is Elasticsearch _bulk, as the elasticsearch output does.',
+      seed: `${SEED}: Logstash 256-512 MB.`,
+    },
+  };
+}
+
+export function kibanaModel(opts: ModelOptions = {}): StandinModel {
+  const cap = opts.capBytes ?? DEFAULT_CAP_BYTES;
+  const es = opts.elasticsearchUrl ?? 'http://127.0.0.1:9200';
+  return {
+    of: 'kibana',
+    port: opts.port ?? 5601,
+    health: '/api/status',
+    baselineBytes: 384 * MiB,
+    growthPerByte: 0,
+    ceilingBytes: Math.min(Math.floor(cap * 0.75), 4 * GiB),
+    settings: {
+      ceilingAction: 'hold' satisfies CeilingAction,
+      pollUrl: `${es}/_cluster/health`,
+      pollIntervalS: 2.5,
+    },
+    sources: {
+      baselineBytes:
+        'model choice: 384 MiB, inside the seed\'s 256-512 MB for Kibana: a Node process whose resident set at ' +
+        'idle is mostly its plugins\' code and heap.',
+      growthPerByte: 'Kibana ingests nothing in this stack; it only polls Elasticsearch, so it does not grow with the log volume.',
+      ceilingBytes:
+        'Kibana\'s Node heap scales with memory: in containers from 9.4, 75 % of the cgroup limit up to 4 GB ' +
+        '(elastic.co "configure memory", kibana PR #246073); before, Node\'s default heap limit.',
+      pollIntervalS: 'Kibana checks Elasticsearch every 2.5 s (elasticsearch.healthCheck.delay default) and answers 503 on /api/status while it cannot reach it.',
+      seed: `${SEED}: Kibana 256-512 MB.`,
+    },
+  };
+}
+
+export function grafanaModel(opts: ModelOptions = {}): StandinModel {
+  return {
+    of: 'grafana',
+    port: opts.port ?? 3000,
+    health: '/api/health',
+    baselineBytes: 128 * MiB,
+    growthPerByte: 0,
+    ceilingBytes: 256 * MiB,
+    settings: { ceilingAction: 'hold' satisfies CeilingAction },
+    sources: {
+      baselineBytes:
+        'model choice: 128 MiB, the low end of the seed\'s 128-256 MB (its light plan says 100-150 MB). ' +
+        'grafana.com installation docs recommend 512 MB minimum (older docs: 255 MB), but that is for the ' +
+        'whole host, not Grafana\'s own resident set.',
+      growthPerByte: 'Grafana only renders dashboards from Prometheus here; it ingests nothing.',
+      ceilingBytes: `the seed's upper figure for Grafana, 256 MB (${SEED}).`,
+      seed: `${SEED}: Grafana 128-256 MB; light plan 100-150 MB.`,
+    },
+  };
+}
+
+/** The default model of one stand-in; `capBytes` is the memory it sees (the stack's cap). */
+export function defaultStandinModel(of: string, opts: ModelOptions = {}): StandinModel {
+  switch (of) {
+    case 'elasticsearch':
+      return elasticsearchModel(opts);
+    case 'logstash':
+      return logstashModel(opts);
+    case 'kibana':
+      return kibanaModel(opts);
+    case 'grafana':
+      return grafanaModel(opts);
+    default:
+      throw new InputError(
+        `no stand-in for ${JSON.stringify(of)}`,
+        `x-simulate.standin.of must be one of ${STANDIN_SERVICES.join(', ')}`,
+      );
+  }
+}
+
+/** The name the profile loader uses (src/profile/standin-launch.ts). */
+export const standinDefaults = defaultStandinModel;
+
+/** `forwardUrl` → `STANDIN_FORWARD_URL`; a key already in upper snake case keeps its spelling. */
+function envName(key: string): string {
+  const snake = /^[A-Z0-9_]+$/.test(key) ? key : key.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase();
+  return snake.startsWith('STANDIN_') ? snake : `STANDIN_${snake}`;
+}
+
+/** The environment that configures docker/standin/standin.py for this model, listening on `port` on 127.0.0.1. */
+export function standinEnv(model: StandinModel, port: number): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries(model.settings)) env[envName(key)] = String(value);
+  Object.assign(env, {
+    STANDIN_OF: model.of,
+    STANDIN_PORT: String(port),
+    STANDIN_HOST: '127.0.0.1',
+    STANDIN_HEALTH: model.health,
+    STANDIN_BASELINE_BYTES: String(Math.round(model.baselineBytes)),
+    STANDIN_GROWTH_PER_BYTE: String(model.growthPerByte),
+    STANDIN_CEILING_BYTES: String(Math.round(model.ceilingBytes)),
+    // Log lines reach the run's log as they happen.
+    PYTHONUNBUFFERED: '1',
+  });
+  return env;
+}

@@ -1,0 +1,87 @@
+/**
+ * The verdict as plain text: what the plain reporter prints at the end, and what the lead prints
+ * for short runs. The TUI draws the same rows with colour (see src/tui/VerdictTable.tsx).
+ */
+import type { RunState, TargetResult, Verdict } from '../../run/events.ts';
+import { formatBytes, formatDuration, formatLimit, formatTargetValue, sanitize } from '../format.ts';
+import { renderTable, type Column } from './text-table.ts';
+
+export const VERDICT_COLUMNS: Column[] = [
+  { header: 'TARGET', shrink: true, min: 10 },
+  { header: 'MEASURED', align: 'right' },
+  { header: 'LIMIT', align: 'right' },
+  { header: 'RESULT' },
+  { header: 'FIRST BROKE AT', align: 'right', shrink: true, min: 5 },
+];
+const NOTE_COLUMN: Column = { header: 'NOTE', shrink: true, min: 8 };
+
+export function verdictColumns(v: Verdict): Column[] {
+  return v.targets.some((t) => t.detail) ? [...VERDICT_COLUMNS, NOTE_COLUMN] : VERDICT_COLUMNS;
+}
+
+export function verdictRow(t: TargetResult, withNote: boolean): string[] {
+  const row = [
+    t.label || t.name,
+    formatTargetValue(t.measured, t.unit),
+    formatLimit(t),
+    t.pass ? 'PASS' : 'FAIL',
+    !t.pass && t.firstBrokeAtS !== undefined ? formatDuration(t.firstBrokeAtS) : '-',
+  ];
+  return withNote ? [...row, sanitize(t.detail ?? '')] : row;
+}
+
+export function verdictRows(v: Verdict): string[][] {
+  const withNote = verdictColumns(v).length > VERDICT_COLUMNS.length;
+  return v.targets.map((t) => verdictRow(t, withNote));
+}
+
+export function modelText(model: Verdict['model']): string {
+  switch (model) {
+    case 'open':
+      return 'open model: latency counted from each request\'s scheduled send time';
+    case 'closed':
+      return 'closed model (autocannon): latency counted from the actual send, so stalls are under-counted';
+    case 'none':
+      return 'no load was run';
+  }
+}
+
+/** `Verdict: FAIL - 2 of 7 targets missed`, plus `(interrupted)`. */
+export function verdictHeadline(v: Verdict): string {
+  const missed = v.targets.filter((t) => !t.pass).length;
+  const what = v.targets.length === 0 ? 'no targets checked' : missed === 0 ? `all ${v.targets.length} targets met` : `${missed} of ${v.targets.length} targets missed`;
+  return `Verdict: ${v.pass ? 'PASS' : 'FAIL'} - ${what}${v.interrupted ? ' (interrupted: partial run)' : ''}`;
+}
+
+/** Each kill as `1:42  elasticsearch pid 4242 killed at 1.02 GB working set`, and what happened around it. */
+export function oomKillParts(v: Verdict): Array<{ line: string; around?: string }> {
+  return v.oomKills.map((k) => ({
+    line: `${formatDuration(k.t)}  ${k.service}${k.pid !== undefined ? ` pid ${k.pid}` : ''} killed at ${formatBytes(k.workingSetBytes)} working set`,
+    around: k.around ? `around it: ${sanitize(k.around)}` : undefined,
+  }));
+}
+
+export function oomKillLines(v: Verdict): string[] {
+  return oomKillParts(v).map((k) => (k.around ? `${k.line}; ${k.around}` : k.line));
+}
+
+export function standinLine(v: Verdict): string | undefined {
+  if (v.standins.length === 0) return undefined;
+  return `standin (a model of the service's memory, not the real program): ${v.standins.join(', ')}`;
+}
+
+/** The whole verdict block, lines joined with `\n`, ending with a newline. */
+export function renderVerdictText(state: RunState, opts: { maxWidth?: number } = {}): string {
+  const v = state.verdict;
+  if (!v) return 'Verdict: none - the run ended before the targets were checked\n';
+  const lines = [verdictHeadline(v), `Load: ${modelText(v.model)}`];
+  if (v.targets.length > 0) {
+    lines.push('', ...renderTable(verdictColumns(v), verdictRows(v), { maxWidth: opts.maxWidth }));
+  }
+  if (v.oomKills.length > 0) {
+    lines.push('', `OOM kills (${v.oomKills.length}):`, ...oomKillLines(v).map((l) => `  ${l}`));
+  }
+  const standins = standinLine(v);
+  if (standins) lines.push('', standins);
+  return lines.join('\n') + '\n';
+}

@@ -1,0 +1,41 @@
+/**
+ * `--driver auto|process|docker`. The docker module (dockerode) loads only when docker is asked for or
+ * auto finds an engine: the process driver needs none of it.
+ */
+import type { Driver, DriverName } from '../drivers/driver.ts';
+import { ProcessDriver } from '../drivers/process/process-driver.ts';
+import { EnvironmentError } from '../errors.ts';
+import type { Stack } from '../profile/stack.ts';
+import type { DockerReaper } from './run-registry.ts';
+
+export async function chooseDriver(wanted: 'auto' | DriverName, stack: Stack): Promise<Driver> {
+  if (wanted === 'process') return new ProcessDriver();
+  const docker = await import('../drivers/docker/index.ts');
+  const engine = await docker.dockerAvailable();
+  if (wanted === 'docker') {
+    if (!engine.ok) {
+      throw new EnvironmentError(
+        `cannot reach the Docker engine at ${engine.endpoint}: ${engine.reason}`,
+        'start it (dockerd --bridge=none), set DOCKER_HOST, or use --driver process',
+      );
+    }
+    const images = await docker.dockerImagesReady(stack);
+    if (!images.ok) {
+      throw new EnvironmentError(`the local images for this profile are missing (${images.missing.join(', ')})`, 'run `simulate setup --driver docker` first (it builds them from Debian packages)');
+    }
+    return new docker.DockerDriver();
+  }
+  // auto: docker where an engine answers and the images exist, else native processes.
+  if (engine.ok && (await docker.dockerImagesReady(stack)).ok) return new docker.DockerDriver();
+  return new ProcessDriver();
+}
+
+/** The reaper's docker half, when an engine is there to ask. */
+export function dockerReaper(driver: DriverName): DockerReaper | undefined {
+  return async (isGone) => {
+    const docker = await import('../drivers/docker/index.ts');
+    if (driver !== 'docker' && !(await docker.dockerAvailable(undefined, 1000)).ok) return 0;
+    const r = await docker.reapDockerRuns((id) => !isGone(id));
+    return (r as { containers?: number }).containers ?? 0;
+  };
+}

@@ -1,0 +1,124 @@
+/**
+ * Every run leaves a record in its work dir (`/var/tmp/simulate/<run-id>/owner.json`): who owns it, which
+ * cgroup, which services. A run killed with SIGKILL cannot clean up; the next `simulate` finds its record,
+ * sees the owner is gone, and reaps what remains (like testcontainers' reaper). Stacks left up on purpose
+ * (`simulate up`) are marked detached and only `simulate down` takes them.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { listRunCgroups, openCgroup, removeIfEmpty, RUNS_PARENT } from '../cgroups/index.ts';
+
+export const WORK_BASE = process.env.SIMULATE_WORK_DIR ?? '/var/tmp/simulate';
+
+export interface OwnerRecord {
+  runId: string;
+  pid: number;
+  /** The owner's start time (/proc/<pid>/stat field 22): a reused pid is not the owner. */
+  pidStart: string;
+  detached: boolean;
+  driver: 'process' | 'docker';
+  cgroup: string;
+  profile: string;
+  startedAt: string;
+  runDir: string;
+  appUrl?: string;
+  services: Array<{ name: string; stopSignal?: string }>;
+}
+
+export function workDirOf(runId: string): string {
+  return path.join(WORK_BASE, runId);
+}
+
+export function processStart(pid: number): string | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Field 2 (comm) may hold spaces and parentheses: count fields after the last ')'.
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
+export function writeOwner(rec: OwnerRecord): void {
+  const dir = workDirOf(rec.runId);
+  fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
+  fs.writeFileSync(path.join(dir, 'owner.json'), JSON.stringify(rec, null, 2));
+}
+
+export function readOwner(runId: string): OwnerRecord | undefined {
+  try {
+    return JSON.parse(fs.readFileSync(path.join(workDirOf(runId), 'owner.json'), 'utf8')) as OwnerRecord;
+  } catch {
+    return undefined;
+  }
+}
+
+export function ownerAlive(rec: OwnerRecord | undefined): boolean {
+  return rec !== undefined && processStart(rec.pid) === rec.pidStart;
+}
+
+/** Run ids with a work dir or a cgroup of ours. */
+export async function knownRuns(): Promise<string[]> {
+  const ids = new Set<string>();
+  try {
+    for (const d of fs.readdirSync(WORK_BASE)) ids.add(d);
+  } catch {
+    /* no runs yet */
+  }
+  for (const id of await listRunCgroups().catch(() => [] as string[])) ids.add(id);
+  return [...ids].sort();
+}
+
+export type DockerReaper = (isGone: (runId: string) => boolean) => Promise<number>;
+
+/**
+ * Reap runs whose owner died without cleaning up (SIGKILL, a crash of the machine's OOM killer on us).
+ * With `include` the given detached runs go too (`simulate down`). Returns the run ids reaped.
+ */
+export async function reap(opts: { include?: (rec: OwnerRecord | undefined, runId: string) => boolean; docker?: DockerReaper } = {}): Promise<string[]> {
+  const reaped: string[] = [];
+  const gone = new Set<string>();
+  for (const runId of await knownRuns()) {
+    const rec = readOwner(runId);
+    const abandoned = !ownerAlive(rec) && !rec?.detached;
+    if (!abandoned && !opts.include?.(rec, runId)) continue;
+    if (ownerAlive(rec) && !rec?.detached) continue; // never a live run's
+    gone.add(runId);
+    await destroyRun(runId, rec);
+    reaped.push(runId);
+  }
+  if (opts.docker) {
+    await opts
+      .docker((id) => {
+        const rec = readOwner(id);
+        return gone.has(id) || (!ownerAlive(rec) && !rec?.detached);
+      })
+      .catch(() => 0);
+  }
+  await removeIfEmpty(RUNS_PARENT).catch(() => false);
+  if (fs.existsSync(WORK_BASE) && fs.readdirSync(WORK_BASE).length === 0) fs.rmSync(WORK_BASE, { recursive: true, force: true });
+  return reaped;
+}
+
+/** Stop a run's services gently (their stop signal), then kill what is left with the cgroup, then drop its files. */
+export async function destroyRun(runId: string, rec?: OwnerRecord, graceMs = 10_000): Promise<void> {
+  const cgPath = rec?.cgroup ?? `${RUNS_PARENT}/${runId}`;
+  const parent = await openCgroup(cgPath).catch(() => undefined);
+  if (parent) {
+    for (const svc of [...(rec?.services ?? [])].reverse()) {
+      const child = await openCgroup(`${cgPath}/${svc.name}`).catch(() => undefined);
+      const pids = (await child?.pids().catch(() => [] as number[])) ?? [];
+      for (const pid of pids) {
+        try {
+          process.kill(pid, (svc.stopSignal as NodeJS.Signals) ?? 'SIGTERM');
+        } catch {
+          /* gone */
+        }
+      }
+      const deadline = Date.now() + graceMs;
+      while (child && Date.now() < deadline && (await child.pids().catch(() => [])).length > 0) await new Promise((r) => setTimeout(r, 100));
+    }
+    await parent.destroy();
+  }
+  fs.rmSync(workDirOf(runId), { recursive: true, force: true });
+}

@@ -1,0 +1,70 @@
+/**
+ * Load of the last one-second window: scheduled and completed rates, latency, errors and drops,
+ * each against its target (green meets it, red misses it), with rate and p99 history lines.
+ */
+import React from 'react';
+import type { RunState } from '../run/events.ts';
+import { formatCount, formatMs, formatPercent, formatRate } from '../report/format.ts';
+import { liveChecks } from '../report/reporters/live-checks.ts';
+import { runs, sparkline } from './glyphs.ts';
+import { Lines } from './theme.tsx';
+import { passTone, seg, type LineModel } from './segments.ts';
+
+export function loadLines(state: RunState, width: number): LineModel[] {
+  const l = state.load;
+  if (!l) return [[seg('Load ', 'plain', true), seg(state.phase === 'done' ? 'none was run' : 'not started yet', 'dim')]];
+  const t = state.targets;
+  const c = liveChecks(state);
+  const judged = c.completedRps !== undefined;
+  const model = l.model === 'open' ? 'open' : 'closed';
+  const errorRate = l.totalRequests > 0 ? l.totalErrors / l.totalRequests : 0;
+
+  const rate: LineModel = [
+    seg('Load ', 'plain', true),
+    seg(`(${model}) scheduled ${formatRate(l.scheduledRps)} · done `),
+    seg(formatRate(l.completedRps), passTone(c.completedRps), true),
+    seg(` (>= ${t.minRps})`, 'dim'),
+    seg(` · in flight ${formatCount(l.inFlight)}`),
+  ];
+  const latency: LineModel = [
+    seg('Latency ', 'plain', true),
+    seg('avg '),
+    seg(formatMs(l.avgMs), passTone(c.avgMs), true),
+    seg(` (<= ${formatMs(t.avgLatencyMs)}) · p50 ${formatMs(l.p50Ms)} · p99 `, 'plain'),
+    seg(formatMs(l.p99Ms), passTone(c.p99Ms), true),
+    seg(` (< ${formatMs(t.p99Ms)}) · max ${formatMs(l.maxMs)}`),
+  ];
+  const errors: LineModel = [
+    seg('Errors ', 'plain', true),
+    seg(`${formatCount(l.errors)}/s · ${formatCount(l.totalErrors)} of ${formatCount(l.totalRequests)} `, l.errors > 0 ? 'bad' : 'plain'),
+    seg(formatPercent(errorRate), passTone(c.errorRate), true),
+    seg(` (<= ${formatPercent(t.maxErrorRate)})`, 'dim'),
+    seg(' · dropped '),
+    seg(formatCount(l.dropped), l.dropped > 0 ? 'bad' : 'plain'),
+  ];
+  if (!judged) errors.push(seg(' · not judged in this stage', 'dim'));
+
+  // Two history lines side by side when there is room, else the rate alone.
+  const half = Math.floor((width - 1) / 2);
+  const history: LineModel = [];
+  const spark = (label: string, values: number[], w: number, alertAt?: number, max?: number) => {
+    history.push(seg(label, 'dim'));
+    const cells = sparkline(values, Math.max(0, w - label.length), { alertAt, max });
+    if (cells.length === 0) history.push(seg('-', 'dim'));
+    for (const r of runs(cells)) history.push(seg(r.text, r.alert ? 'bad' : 'accent'));
+  };
+  if (width >= 60) {
+    spark('req/s ', l.rpsHistory, half);
+    const used = history.reduce((n, s) => n + s.text.length, 0);
+    history.push(seg(' '.repeat(Math.max(1, half - used + 1))));
+    // p99 is drawn against its target, so a healthy run sits low and a miss reaches the top.
+    spark('p99 ', l.p99History, width - half - 1, t.p99Ms, Math.max(t.p99Ms, ...l.p99History));
+  } else {
+    spark('req/s ', l.rpsHistory, width);
+  }
+  return [rate, latency, errors, history];
+}
+
+export function LoadPanel(props: { state: RunState; width: number }): React.ReactElement {
+  return <Lines lines={loadLines(props.state, props.width)} width={props.width} />;
+}

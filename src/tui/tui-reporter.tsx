@@ -1,0 +1,124 @@
+/**
+ * The TUI as a Reporter: mounts Ink on stderr, re-renders the latest RunState at most every
+ * `minIntervalMs` (the engine may call far more often), and at the end prints the verdict once
+ * (it stays on screen) and unmounts. When stdout is not the terminal (piped, redirected), the
+ * verdict and memory tables also go there as plain text: results belong on stdout.
+ */
+import React from 'react';
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { render, type Instance } from 'ink';
+import type { RunState } from '../run/events.ts';
+import type { Reporter } from '../report/reporter.ts';
+import { renderMemoryTable } from '../report/reporters/memory-table.ts';
+import { renderVerdictText } from '../report/reporters/verdict-text.ts';
+import { TuiApp } from './TuiApp.tsx';
+import { colorsEnabled } from './theme.tsx';
+
+export interface TuiReporterOptions {
+  /** Where the TUI is drawn (a TTY). */
+  stderr: NodeJS.WriteStream;
+  /** Where results go when it is not the same terminal. */
+  stdout: NodeJS.WriteStream;
+  stdin?: NodeJS.ReadStream;
+  env?: NodeJS.ProcessEnv;
+  onQuit?: () => void;
+  /** Write the verdict and memory tables to stdout at the end when stdout is not a TTY (default true). */
+  resultsToStdout?: boolean;
+  /** At most one render per this many ms (default 250: four a second). */
+  minIntervalMs?: number;
+}
+
+/**
+ * Ink colours through its own chalk, whose level comes from process.stdout. We draw on stderr,
+ * so with stdout piped (`simulate | cat`) chalk would turn colours off on a terminal that has
+ * them. Raise that chalk's level when we decided colours are on; best effort.
+ */
+async function inkChalk(): Promise<{ level: number } | undefined> {
+  try {
+    const require = createRequire(import.meta.url);
+    const chalkPath = createRequire(require.resolve('ink')).resolve('chalk');
+    const mod = (await import(pathToFileURL(chalkPath).href)) as { default: { level: number } };
+    return mod.default;
+  } catch {
+    return undefined;
+  }
+}
+const chalk = await inkChalk();
+
+export function ensureColorLevel(colors: boolean): void {
+  if (colors && chalk && chalk.level === 0) chalk.level = 1;
+}
+
+export function createTuiReporter(opts: TuiReporterOptions): Reporter {
+  const env = opts.env ?? process.env;
+  const colors = colorsEnabled(env, opts.stderr);
+  const minInterval = opts.minIntervalMs ?? 250;
+  let ink: Instance | undefined;
+  let latest: RunState | undefined;
+  let lastRenderAt = 0;
+  let timer: NodeJS.Timeout | undefined;
+  let ended = false;
+  let closed = false;
+
+  const tree = (s: RunState, final: boolean) => <TuiApp state={s} final={final} colors={colors} onQuit={opts.onQuit} />;
+
+  const draw = () => {
+    timer = undefined;
+    if (!latest || closed || ended) return;
+    lastRenderAt = Date.now();
+    if (!ink) {
+      ensureColorLevel(colors);
+      ink = render(tree(latest, false), {
+        stdout: opts.stderr,
+        stderr: opts.stderr,
+        stdin: opts.stdin ?? process.stdin,
+        // Ctrl-C goes to onQuit (raw mode) or stays SIGINT for the caller; Ink must not exit on its own.
+        exitOnCtrlC: false,
+        patchConsole: true,
+        maxFps: Math.max(1, Math.round(1000 / minInterval)),
+      });
+    } else ink.rerender(tree(latest, false));
+  };
+
+  const schedule = (s: RunState) => {
+    latest = s;
+    if (closed || ended || timer) return;
+    const wait = lastRenderAt + minInterval - Date.now();
+    if (wait <= 0) draw();
+    else {
+      timer = setTimeout(draw, wait);
+      timer.unref?.();
+    }
+  };
+
+  return {
+    onStart: schedule,
+    onEvent: (_e, s) => schedule(s),
+    onTick: schedule,
+    onEnd(s) {
+      if (ended || closed) return;
+      latest = s;
+      if (timer) clearTimeout(timer);
+      timer = undefined;
+      if (!ink) draw();
+      ended = true;
+      ink?.rerender(tree(s, true));
+    },
+    async close() {
+      if (closed) return;
+      if (timer) clearTimeout(timer);
+      timer = undefined;
+      closed = true;
+      if (ink) {
+        ink.unmount();
+        await ink.waitUntilExit().catch(() => undefined);
+      }
+      if (ended && latest && (opts.resultsToStdout ?? true) && !opts.stdout.isTTY) {
+        await new Promise<void>((resolve) => {
+          opts.stdout.write(`${renderVerdictText(latest!)}\n${renderMemoryTable(latest!)}`, () => resolve());
+        });
+      }
+    },
+  };
+}

@@ -1,0 +1,72 @@
+/** Polls a ready check until it passes, the process dies, the deadline passes or the run is aborted. */
+import net from 'node:net';
+import { spawn } from 'node:child_process';
+import type { ReadyCheck } from '../profile/stack.ts';
+
+export async function checkOnce(check: ReadyCheck): Promise<boolean> {
+  switch (check.kind) {
+    case 'none':
+      return true;
+    case 'tcp':
+      return new Promise((resolve) => {
+        const sock = net.connect({ host: check.host, port: check.port });
+        const done = (ok: boolean) => {
+          sock.destroy();
+          resolve(ok);
+        };
+        sock.setTimeout(1000, () => done(false));
+        sock.once('connect', () => done(true));
+        sock.once('error', () => done(false));
+      });
+    case 'http':
+      try {
+        const res = await fetch(check.url, { signal: AbortSignal.timeout(2000) });
+        await res.arrayBuffer();
+        return res.ok;
+      } catch {
+        return false;
+      }
+    case 'command':
+      return new Promise((resolve) => {
+        const child = spawn(check.argv[0], check.argv.slice(1), { stdio: 'ignore', env: { ...process.env, ...check.env } });
+        child.once('error', () => resolve(false));
+        child.once('exit', (code) => resolve(code === 0));
+      });
+  }
+}
+
+export function describeCheck(check: ReadyCheck): string {
+  switch (check.kind) {
+    case 'tcp':
+      return `tcp ${check.host}:${check.port}`;
+    case 'http':
+      return `GET ${check.url}`;
+    case 'command':
+      return check.argv.join(' ');
+    case 'none':
+      return 'no check';
+  }
+}
+
+export async function waitReady(
+  check: ReadyCheck,
+  opts: { timeoutMs: number; signal: AbortSignal; stillAlive: () => boolean; intervalMs?: number },
+): Promise<'ready' | 'timeout' | 'died' | 'aborted'> {
+  const deadline = Date.now() + opts.timeoutMs;
+  for (;;) {
+    if (opts.signal.aborted) return 'aborted';
+    if (!opts.stillAlive()) return 'died';
+    if (await checkOnce(check)) return 'ready';
+    if (Date.now() > deadline) return 'timeout';
+    await new Promise((r) => setTimeout(r, opts.intervalMs ?? 250));
+  }
+}
+
+/** Is a loopback port free to listen on? (The same check Docker would fail on with "address already in use".) */
+export function portIsFree(port: number, host = '127.0.0.1'): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = net.createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen({ port, host, exclusive: true }, () => srv.close(() => resolve(true)));
+  });
+}
