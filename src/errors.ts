@@ -61,5 +61,7 @@ function lastLine(text: string): string {
 
 /** One line for the user: what is wrong, then what to do. */
 export function formatAbort(err: AbortError): string {
-  return `simulate: ${err.message}${err.hint ? ` — ${err.hint}` : ''}`;
+  // A validation error lists its problems below its first line; the hint stays with the first line.
+  const [first, ...rest] = err.message.split('\n');
+  return [`simulate: ${first}${err.hint ? ` — ${err.hint}` : ''}`, ...rest].join('\n');
 }

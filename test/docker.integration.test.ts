@@ -117,7 +117,7 @@ describe.skipIf(!canRun)(`docker driver against a real engine${why ? ` (skipped:
 
   beforeAll(async () => {
     // Cached after the first build: a second call only checks the image and re-tags.
-    const r = await setupDockerImages(() => undefined);
+    const r = await setupDockerImages((line) => console.error(`setup: ${line}`));
     expect(r.base).toMatch(/^simulate\/debian-stack:/);
   }, 600_000);
 
@@ -244,6 +244,20 @@ describe.skipIf(!canRun)(`docker driver against a real engine${why ? ` (skipped:
     const spec = service('broken', launch(['/usr/bin/python3', '-c', 'raise SystemExit(5)'], { ready: { kind: 'tcp', host: '127.0.0.1', port: 56399 } }));
     driver = new DockerDriver();
     await expect(driver.up(stackOf([spec], run.dir), run.ctx)).rejects.toThrow(/broken exited \(code 5\) before it was ready/);
+  });
+
+  it('refuses to start a service whose port another program holds (host networking would hide it)', async () => {
+    run = await newRun(128 * MiB);
+    const squatter = net.createServer().listen(56392, '127.0.0.1');
+    await new Promise((r) => squatter.once('listening', r));
+    try {
+      const spec = service('squatted', launch(['/usr/bin/redis-server', '--port', '56392'], { ready: { kind: 'tcp', host: '127.0.0.1', port: 56392 } }));
+      driver = new DockerDriver();
+      await expect(driver.up(stackOf([spec], run.dir), run.ctx)).rejects.toThrow(/squatted: port 56392 on 127.0.0.1 is already in use/);
+      expect(await labelled(run.runId)).toEqual({ containers: 0, volumes: 0 });
+    } finally {
+      squatter.close();
+    }
   });
 
   it('reaps containers and volumes of runs that are no longer alive', async () => {

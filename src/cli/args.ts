@@ -32,8 +32,16 @@ const COMMANDS: Command[] = ['run', 'up', 'down', 'doctor', 'setup', 'help'];
 
 export function parseCli(argv: string[]) {
   let parsed;
+  // `--duration -5` is a bad value, not a missing one: join it so the value check can name it.
+  const joined: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const name = argv[i].startsWith('--') ? argv[i].slice(2) : undefined;
+    const opt = name ? (OPTIONS as Record<string, { type: string }>)[name] : undefined;
+    if (opt?.type === 'string' && /^-\d/.test(argv[i + 1] ?? '')) joined.push(`${argv[i]}=${argv[++i]}`);
+    else joined.push(argv[i]);
+  }
   try {
-    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: joined, options: OPTIONS, allowPositionals: true, strict: true });
   } catch (err) {
     throw new InputError((err as Error).message.replace(/\. To specify a positional.*$/s, ''), 'see `simulate --help`');
   }

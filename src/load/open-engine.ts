@@ -23,7 +23,7 @@
  * rate target is what catches a server that fails fast.
  */
 import { performance } from 'node:perf_hooks';
-import { Pool } from 'undici';
+import { Pool, type Dispatcher } from 'undici';
 import type { Scenario } from './scenario.ts';
 import type { StagePlan } from './arrival-schedule.ts';
 import { totalDurationS } from './arrival-schedule.ts';
@@ -37,7 +37,7 @@ interface Pending {
   intendedMs: number;
   /** Queued: when it is dropped (due + timeout). Sent: when it is aborted (send + timeout). */
   deadlineMs: number;
-  controller?: AbortController;
+  abort?: () => void;
   timedOut?: boolean;
 }
 
@@ -76,20 +76,37 @@ export function runOpenModel(scenario: Scenario, plans: StagePlan[], mix: Reques
   const done = new Promise<{ endS: number; stopped: boolean }>((r) => (resolveDone = r));
   const nowS = (now: number) => (now - t0) / 1000;
 
+  // dispatch() with a handler rather than request(): no stream, no promise, no AbortController
+  // per request, which roughly doubles the rate one core can pace.
   const send = (p: Pending, now: number) => {
-    const controller = new AbortController();
-    p.controller = controller;
     p.deadlineMs = now + timeoutMs;
     inFlight.add(p);
     recorder.sent(nowS(now));
-    pool
-      .request({ path: p.req.path, method: p.req.method as 'GET', headers: p.req.headers, body: p.req.body, signal: controller.signal })
-      .then(async ({ statusCode, body }) => {
-        let bytes = 0;
-        for await (const chunk of body) bytes += (chunk as Buffer).length;
-        finish(p, statusCode >= 200 && statusCode < 400 ? 'ok' : 'error', bytes, statusCode);
-      })
-      .catch(() => finish(p, p.timedOut ? 'timeout' : 'error', 0));
+    let status = 0;
+    let bytes = 0;
+    const handler: Dispatcher.DispatchHandler = {
+      onRequestStart(controller) {
+        p.abort = () => controller.abort(new Error('timeout'));
+        if (p.timedOut) p.abort();
+      },
+      onResponseStart(_controller, statusCode) {
+        status = statusCode;
+      },
+      onResponseData(_controller, chunk) {
+        bytes += chunk.length;
+      },
+      onResponseEnd() {
+        finish(p, status >= 200 && status < 400 ? 'ok' : 'error', bytes, status);
+      },
+      onResponseError() {
+        finish(p, p.timedOut ? 'timeout' : 'error', bytes);
+      },
+    };
+    try {
+      pool.dispatch({ path: p.req.path, method: p.req.method as Dispatcher.HttpMethod, headers: p.req.headers, body: p.req.body }, handler);
+    } catch {
+      finish(p, 'error', 0);
+    }
   };
 
   const finish = (p: Pending, outcome: 'ok' | 'error' | 'timeout', bytes: number, status?: number) => {
@@ -119,10 +136,7 @@ export function runOpenModel(scenario: Scenario, plans: StagePlan[], mix: Reques
     if (stopped) return end(now);
 
     // Stage edges at their planned times.
-    for (const plan of plans) {
-      if (plan.startS <= s) recorder.startStage(plan.index, plan.startS);
-      if (plan.startS + plan.durationS <= s) recorder.endStage(plan.index, plan.startS + plan.durationS);
-    }
+    for (const plan of plans) if (plan.startS <= s) recorder.startStage(plan.index, plan.startS);
 
     // Every arrival due by now, stamped with its intended time.
     while (stageIndex < plans.length) {
@@ -140,6 +154,9 @@ export function runOpenModel(scenario: Scenario, plans: StagePlan[], mix: Reques
       k++;
     }
 
+    // A stage ends after its last arrivals are scheduled, or it could close without them.
+    for (const plan of plans) if (plan.startS + plan.durationS <= s) recorder.endStage(plan.index, plan.startS + plan.durationS);
+
     // Deadlines: queued too long → dropped; in flight too long → aborted as a timeout.
     while (queueHead < queue.length && queue[queueHead]!.deadlineMs <= now) {
       const p = queue[queueHead++]!;
@@ -147,8 +164,9 @@ export function runOpenModel(scenario: Scenario, plans: StagePlan[], mix: Reques
     }
     for (const p of inFlight) {
       if (p.deadlineMs > now) break;
+      if (p.timedOut) continue;
       p.timedOut = true;
-      p.controller!.abort();
+      p.abort?.();
     }
     dispatch(now);
     recorder.tick(s);
@@ -167,8 +185,12 @@ export function runOpenModel(scenario: Scenario, plans: StagePlan[], mix: Reques
       if (edge > now) { nextMs = Math.min(nextMs, edge); break; }
     }
     if (queueHead < queue.length) nextMs = Math.min(nextMs, queue[queueHead]!.deadlineMs);
-    const first = inFlight.values().next();
-    if (!first.done) nextMs = Math.min(nextMs, first.value.deadlineMs);
+    for (const p of inFlight) {
+      // Ones already aborted are only waiting for undici's callback.
+      if (p.timedOut) continue;
+      nextMs = Math.min(nextMs, p.deadlineMs);
+      break;
+    }
     timer = setTimeout(tick, Math.max(0, Math.floor(nextMs - performance.now())));
   };
 
@@ -176,7 +198,7 @@ export function runOpenModel(scenario: Scenario, plans: StagePlan[], mix: Reques
     if (finished) return;
     finished = true;
     if (timer) clearTimeout(timer);
-    for (const p of inFlight) p.controller?.abort();
+    for (const p of inFlight) p.abort?.();
     inFlight.clear();
     pool.destroy().catch(() => {});
     resolveDone({ endS: nowS(now), stopped });

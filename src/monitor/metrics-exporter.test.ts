@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { sumCounter } from './metrics-exporter.ts';
+import type { Launch, ServiceSpec, Stack } from '../profile/stack.ts';
+import { applyEvent, applyMemory, initialState } from '../run/run-state.ts';
+import { renderMetrics, sumCounter } from './metrics-exporter.ts';
 
 describe('sumCounter', () => {
   it('adds a counter over its label sets and ignores look-alikes', () => {
@@ -14,5 +16,84 @@ describe('sumCounter', () => {
     expect(sumCounter(text, 'cache_hits_total')).toBe(7);
     expect(sumCounter(text, 'cache_misses_total')).toBe(2);
     expect(sumCounter(text, 'nope')).toBeUndefined();
+  });
+});
+
+describe('renderMetrics', () => {
+  const MB = 1024 * 1024;
+  const launch: Launch = { argv: ['/bin/true'], env: {}, init: [], afterReady: [], dataDirs: [], ready: { kind: 'none' }, readyTimeoutMs: 1000 };
+  const svc = (name: string, over: Partial<ServiceSpec> = {}): ServiceSpec => ({
+    name,
+    kind: 'real',
+    dependsOn: [],
+    restart: 'no',
+    ports: [],
+    environment: {},
+    volumes: [],
+    launch,
+    ...over,
+  });
+  const stack: Stack = {
+    name: 'test',
+    file: '/x/test.yml',
+    dir: '/x',
+    capBytes: 4096 * MB,
+    swapBytes: 0,
+    cpus: 0,
+    targets: { avgLatencyMs: 60, minRps: 300, p99Ms: 1000, maxOomKills: 0, minFreeBytes: 800 * MB, minCacheHitRate: 0.5, maxErrorRate: 0.01 },
+    scenario: 'steady',
+    appUrl: 'http://127.0.0.1:8000',
+    safetyLineBytes: 3200 * MB,
+    services: [svc('postgres'), svc('grafana', { kind: 'standin' }), svc('kibana', { launch: undefined, unavailableReason: 'absent' })],
+  };
+
+  function state() {
+    const s = initialState({ runId: 'r', stack, driver: 'process', cgroupVersion: 1, startedAt: 0 });
+    const ms = (ws: number) => ({ usage: ws + 10, workingSet: ws, rss: ws, cache: 10, inactiveFile: 10, swap: 0, peak: ws, failcnt: 0, oomKills: 0, limit: 4096 * MB });
+    applyMemory(s, ms(1500 * MB), new Map([['postgres', ms(300 * MB)], ['grafana', ms(60 * MB)]]));
+    applyEvent(s, { at: 1, t: 1, kind: 'oom-kill', service: 'postgres', detail: 'kernel: Killed process 7' });
+    applyEvent(s, { at: 2, t: 2, kind: 'service-restart', service: 'postgres', detail: 'restarted' });
+    return s;
+  }
+
+  it('is valid Prometheus text: HELP and TYPE before every family, then `name{labels} value` samples', () => {
+    const text = renderMetrics(state());
+    expect(text.endsWith('\n')).toBe(true);
+    const lines = text.trimEnd().split('\n');
+    const typed = new Map<string, string>();
+    let current: string | undefined;
+    for (const line of lines) {
+      const help = /^# HELP ([a-zA-Z_:][a-zA-Z0-9_:]*) \S.*$/.exec(line);
+      const type = /^# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (gauge|counter)$/.exec(line);
+      if (help) {
+        current = help[1];
+        continue;
+      }
+      if (type) {
+        expect(type[1], line).toBe(current);
+        typed.set(type[1]!, type[2]!);
+        continue;
+      }
+      const sample = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[a-zA-Z_][a-zA-Z0-9_]*="[^"\\\n]*"(?:,[a-zA-Z_][a-zA-Z0-9_]*="[^"\\\n]*")*\})? (-?\d+(?:\.\d+)?(?:e[+-]?\d+)?)$/.exec(line);
+      expect(sample, `not a sample line: ${line}`).not.toBeNull();
+      expect(sample![1], line).toBe(current);
+      expect(typed.has(sample![1]!), line).toBe(true);
+    }
+    expect(typed.get('simulate_oom_kills_total')).toBe('counter');
+    expect(typed.get('simulate_service_restarts_total')).toBe('counter');
+    expect(typed.get('simulate_stack_working_set_bytes')).toBe('gauge');
+  });
+
+  it('carries the figures, with each service\'s kind as a label', () => {
+    const text = renderMetrics(state());
+    expect(text).toContain(`simulate_stack_working_set_bytes ${1500 * MB}\n`);
+    expect(text).toContain(`simulate_stack_limit_bytes ${4096 * MB}\n`);
+    expect(text).toContain(`simulate_service_working_set_bytes{service="postgres",kind="real"} ${300 * MB}\n`);
+    expect(text).toContain(`simulate_service_working_set_bytes{service="grafana",kind="standin"} ${60 * MB}\n`);
+    expect(text).toContain('simulate_service_working_set_bytes{service="kibana",kind="unavailable"} 0\n');
+    expect(text).toContain('simulate_oom_kills_total{service="postgres",kind="real"} 1\n');
+    expect(text).toContain('simulate_service_restarts_total{service="postgres",kind="real"} 1\n');
+    // What the seed's Prometheus alert and our cache-rate reader would sum.
+    expect(sumCounter(text, 'simulate_oom_kills_total')).toBe(1);
   });
 });

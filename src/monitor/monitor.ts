@@ -28,6 +28,8 @@ export class Monitor {
   private timer?: NodeJS.Timeout;
   private busy = false;
   private kernelKillsSeen = new Set<number>();
+  /** Each service's working set at the previous reading: a victim's is gone by the time we read again. */
+  private lastWorkingSet = new Map<string, number>();
 
   constructor(private readonly opts: MonitorOptions) {}
 
@@ -60,10 +62,12 @@ export class Monitor {
         const s = await h.cgroup.stats().catch(() => undefined);
         if (!s) return;
         services.set(h.name, s);
+        const before = this.lastWorkingSet.get(h.name) ?? 0;
+        this.lastWorkingSet.set(h.name, s.workingSet);
         if (s.oomKills > h.oomKillsReported) {
           const newKills = s.oomKills - h.oomKillsReported;
           h.oomKillsReported = s.oomKills; // claim before the next await: no one reports it twice
-          await this.reportKills(h, newKills, s, at);
+          await this.reportKills(h, newKills, Math.max(before, s.workingSet), s.oomKills, at);
         }
       }),
     );
@@ -71,7 +75,7 @@ export class Monitor {
   }
 
   /** One event per kill the counter shows, named from the kernel's own log line where it has one. */
-  private async reportKills(h: ServiceHandle, count: number, s: MemoryStats, at: number): Promise<void> {
+  private async reportKills(h: ServiceHandle, count: number, workingSetThen: number, counter: number, at: number): Promise<void> {
     const logged = await kernelKillsFor(h.cgroup.path).catch(() => [] as KernelOomKill[]);
     const fresh = logged.filter((k) => !this.kernelKillsSeen.has(k.pid)).slice(-count);
     const bootMs = await bootEpochMs();
@@ -85,8 +89,8 @@ export class Monitor {
         service: h.name,
         pid: k?.pid,
         detail: k
-          ? `kernel: Memory cgroup out of memory: Killed process ${k.pid} (${k.name}) in ${k.taskMemcg ?? h.cgroup.path}; working set ${mb(s.workingSet)}`
-          : `the cgroup's OOM-kill counter rose to ${s.oomKills}; working set ${mb(s.workingSet)}`,
+          ? `kernel: Memory cgroup out of memory: Killed process ${k.pid} (${k.name}) in ${k.taskMemcg ?? h.cgroup.path}; working set ${mb(workingSetThen)}${k.anonRss ? `, anon-rss ${mb(k.anonRss)}` : ''}`
+          : `the cgroup's OOM-kill counter rose to ${counter}; working set ${mb(workingSetThen)}`,
       });
     }
   }

@@ -16,7 +16,8 @@ export function normaliseEnvironment(env: ComposeService['environment']): Record
     }
     return out;
   }
-  return Object.fromEntries(Object.entries(env).map(([k, v]) => [k, v === null ? '' : String(v)]));
+  // `KEY:` with no value is Compose's map spelling of a bare `KEY` in the list form: taken from the environment.
+  return Object.fromEntries(Object.entries(env).map(([k, v]) => [k, v === null ? (process.env[k] ?? '') : String(v)]));
 }
 
 /**
@@ -52,8 +53,9 @@ export function parseVolume(
   let readOnly = false;
   if (typeof v === 'string') {
     const parts = v.split(':');
-    if (parts.length === 1) return { type: 'volume', source: path.join(workDir, 'volumes', anonName(parts[0])), target: parts[0], readOnly };
-    [source, target] = parts;
+    // One part is an anonymous volume: no source, and its target is checked like any other.
+    if (parts.length === 1) target = parts[0];
+    else [source, target] = parts;
     readOnly = parts[2]?.split(',').includes('ro') ?? false;
   } else {
     source = v.source;
@@ -78,9 +80,14 @@ function anonName(target: string): string {
 export function normaliseCommand(cmd: ComposeService['command']): string[] | undefined {
   if (cmd === undefined) return undefined;
   if (Array.isArray(cmd)) return cmd;
+  // A word is quoted and unquoted runs with no space between (`--label="a b"` is one word); a quote with no
+  // partner is kept as text.
+  const word = /(?:"(?:\\.|[^"\\])*"|'[^']*'|\\.|[^\s"'\\]|["'\\])+/g;
+  const part = /"((?:\\.|[^"\\])*)"|'([^']*)'|\\(.)/g;
   const out: string[] = [];
-  const re = /"((?:\\.|[^"])*)"|'([^']*)'|(\S+)/g;
-  for (const m of cmd.matchAll(re)) out.push(m[1] ?? m[2] ?? m[3]);
+  for (const m of cmd.matchAll(word)) {
+    out.push(m[0].replace(part, (_, dq?: string, sq?: string, esc?: string) => (dq !== undefined ? dq.replace(/\\(.)/g, '$1') : (sq ?? esc ?? ''))));
+  }
   return out;
 }
 
@@ -92,7 +99,8 @@ export function mapContainerPath(arg: string, mounts: VolumeMount[]): string {
   const sorted = [...mounts].sort((a, b) => b.target.length - a.target.length);
   for (const m of sorted) {
     const re = new RegExp(`(^|=)${escapeRe(m.target)}(?=/|$)`);
-    if (re.test(arg)) return arg.replace(re, `$1${m.source}`);
+    // A function, so a `$` in the host path is copied, not read as a replacement pattern.
+    if (re.test(arg)) return arg.replace(re, (_, before: string) => `${before}${m.source}`);
   }
   return arg;
 }

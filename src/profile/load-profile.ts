@@ -61,21 +61,26 @@ export function loadProfile(profile: string, opts: LoadOptions = {}): Stack {
 }
 
 export function parseProfile(text: string, file: string, opts: LoadOptions = {}): Stack {
+  // A bad flag is the flag's problem, not the profile's.
+  for (const [flag, value] of [['--cap', opts.cap], ['--swap', opts.swap]] as const) {
+    const r = value === undefined ? undefined : parseSize(value);
+    if (r && 'error' in r) throw new InputError(`${flag}: ${r.error}`, `e.g. ${flag} ${flag === '--cap' ? '4g' : '2g'}`);
+  }
   const rel = path.relative(process.cwd(), file) || file;
-  const doc = parseDocument(text, { prettyErrors: false });
+  const doc = parseDocument(text, { prettyErrors: true });
   if (doc.errors.length) {
     const e = doc.errors[0];
     const where = e.linePos?.[0] ? `${rel}:${e.linePos[0].line}:${e.linePos[0].col}` : rel;
-    throw new InputError(`${where}: malformed YAML: ${e.message.split('\n')[0]}`, 'fix the YAML syntax at that line');
+    throw new InputError(`${where}: malformed YAML: ${e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}`, 'fix the YAML syntax at that line');
   }
   const parsed = composeSchema.safeParse(doc.toJS());
   if (!parsed.success) {
-    throw new InputError(`${rel} is not a valid profile:\n${formatIssues(parsed.error).map((l) => `  ${l}`).join('\n')}`, 'fix the fields named above');
+    throw new InputError(`${rel} is not a valid profile\n${formatIssues(parsed.error).map((l) => `  ${l}`).join('\n')}`, 'fix the fields listed below');
   }
   const problems: string[] = [];
   const stack = buildStack(parsed.data, file, opts, problems);
   if (problems.length) {
-    throw new InputError(`${rel} is not a valid profile:\n${problems.map((l) => `  ${l}`).join('\n')}`, 'fix the fields named above');
+    throw new InputError(`${rel} is not a valid profile\n${problems.map((l) => `  ${l}`).join('\n')}`, 'fix the fields listed below');
   }
   return stack;
 }
@@ -111,7 +116,7 @@ function buildStack(compose: ComposeFile, file: string, opts: LoadOptions, probl
 
   const services: ServiceSpec[] = [];
   for (const [svcName, svc] of Object.entries(compose.services)) {
-    services.push(buildService(svcName, svc, dir, workDir, problems));
+    services.push(buildService(svcName, svc, dir, workDir, capBytes, problems));
   }
   const names = new Set(services.map((s) => s.name));
   for (const s of services) {
@@ -143,7 +148,7 @@ function buildStack(compose: ComposeFile, file: string, opts: LoadOptions, probl
   };
 }
 
-function buildService(name: string, svc: ComposeService, composeDir: string, workDir: string, problems: string[]): ServiceSpec {
+function buildService(name: string, svc: ComposeService, composeDir: string, workDir: string, capBytes: number, problems: string[]): ServiceSpec {
   const at = `services.${name}`;
   const ext = svc['x-simulate'] ?? {};
   const environment = normaliseEnvironment(svc.environment);
@@ -178,7 +183,7 @@ function buildService(name: string, svc: ComposeService, composeDir: string, wor
   const repo = svc.image ? imageRepo(svc.image) : undefined;
 
   if (ext.standin) {
-    const r = standinLaunch(name, ext.standin, ports, environment);
+    const r = standinLaunch(name, ext.standin, ports, environment, capBytes);
     if ('error' in r) problems.push(`${at}.x-simulate.standin: ${r.error}`);
     else {
       spec.launch = r.launch;

@@ -15,8 +15,9 @@ export function standinLaunch(
   ext: StandinExt,
   ports: PortMapping[],
   environment: Record<string, string>,
+  capBytes: number,
 ): { launch: Launch; model: StandinModel } | { error: string } {
-  const base = standinDefaults(ext.of);
+  const base = standinDefaults(ext.of, { capBytes });
   const port = ext.port ?? ports[0]?.host ?? base.port;
   const sizeOf = (v: string | number | undefined, fallback: number, field: string) => {
     if (v === undefined) return fallback;
@@ -32,13 +33,15 @@ export function standinLaunch(
       baselineBytes: sizeOf(ext.baseline, base.baselineBytes, 'baseline'),
       growthPerByte: ext.growth_per_byte ?? base.growthPerByte,
       ceilingBytes: sizeOf(ext.ceiling, base.ceilingBytes, 'ceiling'),
-      settings: { ...base.settings, ...(ext.settings ?? {}) },
+      // A profile that sets the size itself means it: the stand-in stops sizing its heap from the cgroup.
+      settings: { ...base.settings, ...(ext.baseline !== undefined || ext.ceiling !== undefined ? { autoHeap: 0 } : {}), ...(ext.settings ?? {}) },
       sources: { ...base.sources, ...(ext.sources ?? {}) },
     };
   } catch (e) {
     return { error: (e as Error).message };
   }
-  const host = ports[0]?.hostIp ?? '127.0.0.1';
+  // Loopback even for a `0.0.0.0` mapping: load and probes stay on this machine.
+  const host = ports[0]?.hostIp && ports[0].hostIp !== '0.0.0.0' ? ports[0].hostIp : '127.0.0.1';
   return {
     model,
     launch: {

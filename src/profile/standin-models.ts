@@ -109,9 +109,9 @@ export function logstashModel(opts: ModelOptions = {}): StandinModel {
     of: 'logstash',
     port: opts.port ?? 8080,
     health: '/',
-    baselineBytes: 512 * MiB,
-    growthPerByte: 1.0,
-    ceilingBytes: 1 * GiB + 256 * MiB,
+    baselineBytes: 1 * GiB,
+    growthPerByte: 8.0,
+    ceilingBytes: 1 * GiB + 512 * MiB,
     settings: {
       ceilingAction: 'hold' satisfies CeilingAction,
       forwardUrl: `${es}/_bulk`,
@@ -120,16 +120,18 @@ export function logstashModel(opts: ModelOptions = {}): StandinModel {
     sources: {
       heap: 'elastic/logstash config/jvm.options ships -Xms1g -Xmx1g.',
       baselineBytes:
-        'model choice: 512 MiB resident at idle. -Xms1g commits 1 GiB of heap, but Logstash\'s jvm.options does ' +
-        'not set -XX:+AlwaysPreTouch, so heap pages become resident only as they are used; an idle pipeline ' +
-        'holds the JRuby runtime, plugins and metaspace. 512 MiB is the top of the seed\'s range.',
+        '1 GiB resident once running. Measured by users: a Logstash with -Xmx512m showed about 900 MB resident ' +
+        '(elastic/logstash#12747, 7.10.2; the maintainer: -Xmx is not the process\'s memory: JIT code, thread ' +
+        'stacks and direct buffers come on top), one with -Xmx128m 637 MB (elastic/logstash#3287), and default ' +
+        'settings over 1 GB (control-center/serviced#191). With the shipped -Xms1g -Xmx1g, 1 GiB is the low end. ' +
+        'The seed\'s 256-512 MB is below what users measure.',
       growthPerByte:
-        'model choice: 1.0 byte per byte received. Events are Java/Ruby objects several times the raw size, ' +
-        'collected young; G1 keeps the heap pages it touched (it returns them only with periodic GC, off by ' +
-        'default), so resident memory climbs with throughput up to the committed heap.',
+        'model choice: 8 bytes per byte received. Events become Java/JRuby objects many times the raw size; ' +
+        'G1 keeps the heap pages it touched, and glibc keeps native arenas, so resident memory climbs with ' +
+        'throughput (elastic/logstash#19248: RSS grows steadily on glibc while the heap stays bounded).',
       ceilingBytes:
-        '1 GiB heap (-Xmx1g) + 256 MiB non-heap (estimate: metaspace, code cache, thread stacks); the garbage ' +
-        'collector keeps the heap within -Xmx, so resident memory levels off there (hold).',
+        '1 GiB heap (-Xmx1g) + 512 MiB native (metaspace, code cache, thread stacks, retained malloc arenas: ' +
+        'elastic/logstash#19248); past it the model holds.',
       port: 'logstash-input-http listens on 8080 by default; its forward target is Elasticsearch _bulk, as the elasticsearch output does.',
       seed: `${SEED}: Logstash 256-512 MB.`,
     },

@@ -57,6 +57,9 @@ export function ownerAlive(rec: OwnerRecord | undefined): boolean {
   return rec !== undefined && processStart(rec.pid) === rec.pidStart;
 }
 
+/** `20261125-191107-e92c`: what newRunId makes. Other names under /simulate are not runs (a test's own cgroup). */
+export const RUN_ID_SHAPE = /^\d{8}-\d{6}-[0-9a-f]{4}$/;
+
 /** Run ids with a work dir or a cgroup of ours. */
 export async function knownRuns(): Promise<string[]> {
   const ids = new Set<string>();
@@ -66,7 +69,7 @@ export async function knownRuns(): Promise<string[]> {
     /* no runs yet */
   }
   for (const id of await listRunCgroups().catch(() => [] as string[])) ids.add(id);
-  return [...ids].sort();
+  return [...ids].filter((id) => RUN_ID_SHAPE.test(id)).sort();
 }
 
 export type DockerReaper = (isGone: (runId: string) => boolean) => Promise<number>;

@@ -73,7 +73,9 @@ export function applyEvent(state: RunState, e: RunEvent): void {
       state.stack.oomKills += 1;
       break;
     case 'service-exit':
-      if (svc.status !== 'oom-killed' || !/OOM/.test(e.detail)) svc.status = /OOM/.test(e.detail) ? 'oom-killed' : 'exited';
+      // The exit that follows an oom-kill event keeps 'oom-killed': the monitor may have claimed the kill from the
+      // cgroup counter first, and then the driver's exit line does not say OOM.
+      if (svc.status !== 'oom-killed') svc.status = /OOM/.test(e.detail) ? 'oom-killed' : 'exited';
       break;
     case 'service-unavailable':
       svc.status = 'unavailable';

@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { MemoryCgroup, MemoryStats } from '../cgroups/cgroup.ts';
 import { createCgroup, detectCgroups, RUNS_PARENT, removeIfEmpty } from '../cgroups/index.ts';
 import type { Driver, DriverName } from '../drivers/driver.ts';
-import { ProcessDriver } from '../drivers/process/process-driver.ts';
+import { checkPortsFree } from '../drivers/process/process-driver.ts';
 import { EnvironmentError, InterruptedError } from '../errors.ts';
 import { appendStageSummary, formatSummaryCsv, loadScenario, startLoad, type LoadResult, type Scenario, type SecondWindow, type StageResult } from '../load/index.ts';
 import { readCacheCounters, startMetricsExporter } from '../monitor/metrics-exporter.ts';
@@ -147,6 +147,8 @@ class Run {
     let cacheHitRate: number | null | undefined;
     try {
       opts.reporter.onStart?.(this.state);
+      // Before anything starts: a taken port is one clear line, not a half-started stack.
+      await checkPortsFree(stack, { includeMetricsPort: true });
       this.parent = await createCgroup(`${RUNS_PARENT}/${this.runId}`);
       await this.parent.setMemoryLimit(stack.capBytes, stack.swapBytes);
       if (stack.cpus > 0) await this.parent.setCpuLimit(stack.cpus);
@@ -253,7 +255,8 @@ class Run {
       this.emit({ kind: 'swap-start', detail: `the stack started swapping (${(s.stack.swap / 1024 / 1024).toFixed(0)} MB)` });
     }
     // While load runs, a row is written per load second (with the latest memory); otherwise one per sample.
-    if (writeRow && !this.loadRunning) this.writeRow(s.at, undefined);
+    if (!writeRow) return; // an extra reading (an exit, the last one): no row, no status line
+    if (!this.loadRunning) this.writeRow(s.at, undefined);
     this.opts.reporter.onTick?.(this.state);
   }
 

@@ -98,6 +98,31 @@ describe('dashboard snapshots', () => {
   });
 });
 
+describe('edges', () => {
+  it('a bare state (no services, no samples, empty histories, no cap, no safety line) still draws', () => {
+    const s = loadRunState('4gb-starting');
+    const bare = {
+      ...s,
+      capBytes: Infinity,
+      safetyLineBytes: 0,
+      services: [],
+      events: [],
+      stack: { ...s.stack, history: [], limit: Infinity },
+      load: { ...loadRunState('4gb-steady').load!, rpsHistory: [], p99History: [], totalRequests: 0 },
+    };
+    for (const final of [false, true]) {
+      const app = render(<TuiApp state={bare} colors={false} columns={80} rows={24} final={final} />);
+      const out = app.lastFrame() ?? '';
+      expect(out).toContain('simulate 4gb');
+      for (const l of out.split('\n')) expect(displayWidth(l)).toBeLessThanOrEqual(80);
+    }
+    const out = render(<TuiApp state={bare} colors={false} columns={80} rows={24} />).lastFrame() ?? '';
+    expect(out).toContain('cap unlimited');
+    expect(out).toContain('(no samples yet)');
+    expect(out).toContain('Events none yet');
+  });
+});
+
 describe('sizes', () => {
   const sizes = [
     { columns: 80, rows: 24 },

@@ -27,6 +27,11 @@ export interface TuiReporterOptions {
   resultsToStdout?: boolean;
   /** At most one render per this many ms (default 250: four a second). */
   minIntervalMs?: number;
+  /**
+   * Let Ink route console.* output above the dashboard instead of through it. Default: on where
+   * the console can be patched (vitest's console has no `Console` constructor for Ink to use).
+   */
+  patchConsole?: boolean;
 }
 
 /**
@@ -66,7 +71,6 @@ export function createTuiReporter(opts: TuiReporterOptions): Reporter {
   const draw = () => {
     timer = undefined;
     if (!latest || closed || ended) return;
-    lastRenderAt = Date.now();
     if (!ink) {
       ensureColorLevel(colors);
       ink = render(tree(latest, false), {
@@ -75,10 +79,12 @@ export function createTuiReporter(opts: TuiReporterOptions): Reporter {
         stdin: opts.stdin ?? process.stdin,
         // Ctrl-C goes to onQuit (raw mode) or stays SIGINT for the caller; Ink must not exit on its own.
         exitOnCtrlC: false,
-        patchConsole: true,
-        maxFps: Math.max(1, Math.round(1000 / minInterval)),
+        patchConsole: opts.patchConsole ?? typeof console.Console === 'function',
+        // We throttle snapshots ourselves; Ink's own frame throttle (default 30 fps) only adds delay.
       });
     } else ink.rerender(tree(latest, false));
+    // Counted from the end of the render, so a slow frame (the first mount) is not followed by another at once.
+    lastRenderAt = Date.now();
   };
 
   const schedule = (s: RunState) => {

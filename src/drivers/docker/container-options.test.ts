@@ -12,7 +12,7 @@ describe('container options', () => {
   it('runs the launch unchanged under the parent cgroup, host network, labelled, integer memory', () => {
     const o = containerOptions({ runId: 'r1', spec, command: launch, image: 'simulate/redis:x', cgroupParent: '/simulate/r1', mounts: [], role: 'service' });
     expect(o.Cmd).toEqual(launch.argv);
-    expect(o.Env).toEqual(['A=1']);
+    expect(o.Env).toEqual(['PYTHONUNBUFFERED=1', 'A=1']);
     expect(o.User).toBe('redis');
     expect(o.Labels).toEqual({ 'simulate.run': 'r1', 'simulate.service': 'redis', 'simulate.role': 'service' });
     expect(o.HostConfig?.CgroupParent).toBe('/simulate/r1');

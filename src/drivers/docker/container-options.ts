@@ -106,7 +106,8 @@ export function containerOptions(input: ContainerInput): Docker.ContainerCreateO
     // Imported images have no entrypoint; say so anyway, so the argv is exactly the launch's.
     Entrypoint: [],
     Cmd: command.argv,
-    Env: envList(command.env),
+    // Python buffers stdout when it is not a TTY; unbuffered, the service log shows what happened before a kill.
+    Env: envList({ PYTHONUNBUFFERED: '1', ...command.env }),
     User: command.user ?? '',
     WorkingDir: command.cwd ?? '',
     Labels: { [LABEL_RUN]: input.runId, [LABEL_SERVICE]: spec.name, [LABEL_ROLE]: input.role },

@@ -116,8 +116,12 @@ export class DockerDriver implements Driver {
       dead: false,
       handle: { name: spec.name, spec, containerId: container.id, image: image.split(':')[0], cgroup: undefined as never, oomKillsReported: 0 },
     };
-    this.running.set(spec.name, running);
     this.byContainer.set(container.id, running);
+    // Ctrl-C while the container was being created: down() may have listed the run's containers already.
+    if (this.stopping) {
+      await container.remove({ force: true }).catch(() => undefined);
+      throw new InterruptedError();
+    }
     await container.start();
     const state = (await container.inspect()).State;
     running.handle.pid = state.Pid || undefined;
@@ -125,6 +129,8 @@ export class DockerDriver implements Driver {
     // `child()` reuses the engine's directory (and makes it if the container already died, so the
     // handle stays valid: the engine joins it again on a restart).
     running.handle.cgroup = await ctx.parent.child(container.id);
+    // Only now a handle: the monitor reads `handles()` at any time and needs the cgroup.
+    this.running.set(spec.name, running);
     ctx.emit({ kind: 'service-start', service: spec.name, pid: running.handle.pid, detail: `container ${container.id.slice(0, 12)} (${image.split(':')[0]})` });
     this.followLogs(running, Math.floor(Date.now() / 1000) - 1);
 

@@ -6,9 +6,9 @@
  * driver) unchanged; the app and stand-in code are bind-mounted from the repo's docker/ folder.
  */
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import path, { join } from 'node:path';
 import type Docker from 'dockerode';
 import { execa } from 'execa';
 import { CommandError, EnvironmentError } from '../../errors.ts';
@@ -20,23 +20,17 @@ import { connectEngine, followProgress, requireEngine, withTimeout } from './eng
 export const SUITE = 'bookworm';
 export const BASE_REPO = 'simulate/debian-stack';
 
-/** What goes into the image. Changing this list changes the hash, so the next setup rebuilds. */
-export const PACKAGES = [
-  'postgresql-15',
-  'redis-server',
-  'redis-tools',
-  'prometheus',
-  'prometheus-alertmanager',
-  'python3',
-  'python3-fastapi',
-  'python3-uvicorn',
-  'python3-asyncpg',
-  'python3-redis',
-  'python3-prometheus-client',
-  'python3-yaml',
-  'ca-certificates',
-  'procps',
-];
+/** The recipe: docker/images/debian-stack.packages, one package a line. Its list is the image hash. */
+export const PACKAGES_FILE = path.resolve(import.meta.dirname, '..', '..', '..', 'docker', 'images', 'debian-stack.packages');
+
+export function readPackages(file = PACKAGES_FILE): string[] {
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .map((l) => l.replace(/#.*/, '').trim())
+    .filter(Boolean);
+}
+
+export const PACKAGES = readPackages();
 
 /** Bump when the recipe changes in a way the package list does not show. */
 const RECIPE_VERSION = 1;

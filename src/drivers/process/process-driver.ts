@@ -215,9 +215,9 @@ function versionOf(argv: string[] | undefined): Promise<string | undefined> {
 }
 
 /** Fail before starting anything when a port the stack needs is taken: one line naming the port and the service. */
-export async function checkPortsFree(stack: Stack): Promise<void> {
+export async function checkPortsFree(stack: Stack, opts: { includeMetricsPort?: boolean } = {}): Promise<void> {
   const wanted = stack.services.filter((s) => s.launch).flatMap((s) => s.ports.map((p) => ({ s: s.name, p })));
-  if (stack.metricsPort) wanted.push({ s: 'simulate /metrics', p: { host: stack.metricsPort, container: stack.metricsPort, hostIp: '127.0.0.1' } });
+  if (stack.metricsPort && opts.includeMetricsPort) wanted.push({ s: 'simulate /metrics', p: { host: stack.metricsPort, container: stack.metricsPort, hostIp: '127.0.0.1' } });
   for (const { s, p } of wanted) {
     if (!(await portIsFree(p.host, p.hostIp === '0.0.0.0' ? '127.0.0.1' : p.hostIp))) {
       throw new EnvironmentError(

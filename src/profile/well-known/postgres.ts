@@ -33,8 +33,9 @@ export const postgresAdapter: Adapter = ({ command, environment, ports, volumes,
         unless: path.join(data, 'PG_VERSION'),
       },
     ],
+    // initdb makes only `postgres` (and templates); the image creates POSTGRES_DB when it is another name.
     afterReady:
-      db === user
+      db === 'postgres'
         ? []
         : [
             {

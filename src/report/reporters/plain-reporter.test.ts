@@ -77,10 +77,21 @@ describe('plain reporter', () => {
     expect(stdout).toContain('Stack: peak working set 1.16 GB of cap 4.00 GB');
   });
 
-  it('prints a stage change seen only in the state, once', () => {
+  it('prints a stage change seen only in the state (no stage-start event), once', () => {
+    const stderr = collector();
+    const r = createPlainReporter({ stdout: collector(), stderr, statusIntervalS: 1000 });
+    const s = loadRunState('4gb-steady');
+    r.onStart?.({ ...s, stage: undefined });
+    r.onTick?.(s);
+    r.onTick?.({ ...s, elapsedS: s.elapsedS + 1 });
+    const stageLines = stderr.text().split('\n').filter((l) => l.includes('  stage  '));
+    expect(stageLines).toEqual([' 0:30  stage       stage 2/3 steady 300 req/s']);
+  });
+
+  it('does not repeat a stage the engine announced with stage-start', () => {
     const { stderr } = replay();
-    const warmUp = stderr.split('\n').filter((l) => l.includes('stage 1/3 warm-up') && !l.includes(' status '));
-    expect(warmUp).toEqual([' 0:10  stage       stage 1/3 warm-up (not judged)']);
+    const warmUp = stderr.split('\n').filter((l) => l.includes('  stage  ') && l.includes('warm-up'));
+    expect(warmUp).toEqual([' 0:10  stage       warm-up: 0 -> 300 req/s over 20 s (not judged)']);
   });
 
   it('strips escape codes a service wrote into an event detail', () => {
@@ -88,7 +99,8 @@ describe('plain reporter', () => {
     const r = createPlainReporter({ stdout: collector(), stderr });
     const s = loadRunState('full-elk-oom');
     r.onEvent?.({ at: 0, t: 3, kind: 'service-exit', service: 'kibana', detail: '\x1b[31mFATAL\x1b[0m heap\r\nout of memory' }, s);
-    expect(stderr.text()).toBe(' 0:03  exit        kibana: FATAL heap out of memory\n');
+    expect(stderr.text().split('\n')[0]).toBe(' 0:03  exit        kibana: FATAL heap out of memory');
+    expect(stderr.text()).not.toContain('\x1b');
   });
 
   it('OOM kills and FAIL in the full-elk verdict', () => {

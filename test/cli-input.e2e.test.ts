@@ -1,0 +1,80 @@
+/**
+ * Bad input and a missing environment: one line naming the problem and what to do, exit 2 (input) or
+ * 3 (environment), and nothing of ours left running.
+ */
+import net from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { isRoot, simulate } from './helpers/stack.ts';
+import { assertNothingLeft } from './helpers/leftovers.ts';
+
+function oneLine(stderr: string): string {
+  const lines = stderr.trim().split('\n');
+  expect(lines[0]).toMatch(/^simulate: /);
+  return lines[0];
+}
+
+describe('simulate with bad input exits 2 with one line', () => {
+  it.each([
+    [['--profile', 'nope'], /unknown profile "nope" — use one of: .*4gb/],
+    [['--profile', 'test/fixtures/profiles/malformed.yml'], /malformed\.yml:4:1: malformed YAML/],
+    [['--profile', 'test/fixtures/profiles/broken-types.yml'], /is not a valid profile — fix the fields listed below/],
+    [['--profile', '4gb', '--cap', '4gx'], /--cap: "4gx" is not a size/],
+    [['--profile', '4gb', '--duration', '-5'], /--duration: "-5" is not a positive number of seconds/],
+    [['--profile', '4gb', '--driver', 'podman'], /--driver: "podman" is not a driver — use auto, process or docker/],
+    [['--profile', '4gb', '--scenario', 'nosuch'], /no scenario named nosuch — known scenarios: .*steady-300/],
+    [['--frobnicate'], /Unknown option '--frobnicate' — see `simulate --help`/],
+    [[], /no profile given — pass --profile 4gb/],
+    [['--target', 'http://10.1.2.3/', '--rate', '10'], /allow-remote/],
+  ])('%j', async (args, pattern) => {
+    const r = await simulate(args as string[], { timeoutMs: 30_000 });
+    expect(r.code).toBe(2);
+    expect(oneLine(r.stderr)).toMatch(pattern as RegExp);
+    await assertNothingLeft();
+  });
+
+  it('a wrong type in a profile names its path', async () => {
+    const r = await simulate(['--profile', 'test/fixtures/profiles/broken-types.yml'], { timeoutMs: 30_000 });
+    expect(r.stderr).toContain('x-simulate.targets.p99_ms: Invalid input: expected number, received string');
+  });
+});
+
+describe('simulate in a bad environment exits 3 with one line', () => {
+  it.skipIf(!isRoot)('a port the stack needs is already in use (needs root)', async () => {
+    const server = net.createServer();
+    await new Promise<void>((r) => server.listen(56479, '127.0.0.1', r));
+    try {
+      const r = await simulate(['--profile', 'test/fixtures/profiles/pg-redis.yml', '--driver', 'process', '--no-load', '--duration', '5', '--no-tui'], { timeoutMs: 60_000 });
+      expect(r.code).toBe(3);
+      expect(r.stderr).toMatch(/simulate: port 56479 \(cache\) is already in use on 127\.0\.0\.1 — stop what listens there/);
+      await assertNothingLeft();
+    } finally {
+      server.close();
+    }
+  });
+
+  it.skipIf(!isRoot)('no permission for cgroups (run as nobody; needs root to switch user)', async () => {
+    const { execFile } = await import('node:child_process');
+    const r = await new Promise<{ code: number; stderr: string }>((resolve) =>
+      execFile('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', '--', process.execPath, 'src/cli/bin.js', '--profile', '4gb', '--driver', 'process', '--no-tui'], { env: { ...process.env, HOME: '/tmp', SIMULATE_WORK_DIR: '/tmp/simulate-nobody' } }, (err, _o, stderr) =>
+        resolve({ code: (err as { code?: number } | null)?.code ?? 0, stderr }),
+      ),
+    );
+    expect(r.code).toBe(3);
+    expect(oneLine(r.stderr)).toMatch(/cannot create cgroups in .*memory.* — run as root, or .*Delegate=yes/);
+  });
+
+  it('no Docker engine for --driver docker', async () => {
+    const r = await simulate(['--profile', '4gb', '--driver', 'docker', '--no-tui'], { timeoutMs: 30_000, env: { DOCKER_HOST: 'unix:///nonexistent/docker.sock' } });
+    expect(r.code).toBe(3);
+    expect(oneLine(r.stderr)).toMatch(/cannot reach the Docker engine at .*nonexistent.* — start it \(dockerd --bridge=none\).*--driver process/);
+    await assertNothingLeft();
+  });
+});
+
+describe('help', () => {
+  it('prints usage and exits 0', async () => {
+    const r = await simulate(['--help'], { timeoutMs: 30_000 });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('simulate --profile <name|file>');
+  });
+});
