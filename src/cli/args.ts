@@ -27,6 +27,10 @@ export const OPTIONS = {
   version: { type: 'boolean', short: 'v', default: false },
 } as const;
 
+const SHORT_NAMES: Record<string, string> = Object.fromEntries(
+  Object.entries(OPTIONS).flatMap(([long, o]) => ('short' in o ? [[o.short, long]] : [])),
+);
+
 export type Command = 'run' | 'up' | 'down' | 'doctor' | 'setup' | 'help';
 const COMMANDS: Command[] = ['run', 'up', 'down', 'doctor', 'setup', 'help'];
 
@@ -35,9 +39,10 @@ export function parseCli(argv: string[]) {
   // `--duration -5` is a bad value, not a missing one: join it so the value check can name it.
   const joined: string[] = [];
   for (let i = 0; i < argv.length; i++) {
-    const name = argv[i].startsWith('--') ? argv[i].slice(2) : undefined;
+    // `-d -5` too: its short flag names the same option.
+    const name = argv[i].startsWith('--') ? argv[i].slice(2) : /^-[a-zA-Z]$/.test(argv[i]) ? SHORT_NAMES[argv[i].slice(1)] : undefined;
     const opt = name ? (OPTIONS as Record<string, { type: string }>)[name] : undefined;
-    if (opt?.type === 'string' && /^-\d/.test(argv[i + 1] ?? '')) joined.push(`${argv[i]}=${argv[++i]}`);
+    if (opt?.type === 'string' && /^-\d/.test(argv[i + 1] ?? '')) joined.push(`--${name}=${argv[++i]}`);
     else joined.push(argv[i]);
   }
   try {

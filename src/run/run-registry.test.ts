@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -40,6 +41,25 @@ describe('processStart', () => {
   it('differs between processes started at different times (pid 1 and us)', () => {
     expect(processStart(1)).toMatch(/^\d+$/);
     expect(processStart(1)).not.toBe(processStart(process.pid));
+  });
+
+  it('counts fields after the last parenthesis, so a command name with ") " in it does not shift them', async () => {
+    const d = mkdtempSync(path.join(tmpdir(), 'simulate-comm-'));
+    const odd = path.join(d, 'a) b (c');
+    fs.symlinkSync('/bin/sleep', odd);
+    const child = spawn(odd, ['30'], { stdio: 'ignore' });
+    try {
+      await new Promise<void>((resolve, reject) => child.once('spawn', resolve).once('error', reject));
+      const stat = fs.readFileSync(`/proc/${child.pid}/stat`, 'utf8');
+      expect(stat).toContain('(a) b (c)');
+      const start = processStart(child.pid!);
+      expect(start).toMatch(/^\d+$/);
+      // Started after us: a later (or equal, within a tick) start time.
+      expect(Number(start)).toBeGreaterThanOrEqual(Number(processStart(process.pid)));
+    } finally {
+      child.kill('SIGKILL');
+      rmSync(d, { recursive: true, force: true });
+    }
   });
 
   it('is undefined for a process that does not exist', () => {

@@ -93,6 +93,7 @@ export async function reap(opts: { include?: (rec: OwnerRecord | undefined, runI
   if (opts.docker) {
     await opts
       .docker((id) => {
+        if (!RUN_ID_SHAPE.test(id)) return false; // a test's own containers, not a run of ours
         const rec = readOwner(id);
         return gone.has(id) || (!ownerAlive(rec) && !rec?.detached);
       })

@@ -169,7 +169,7 @@ class Run {
       });
       for (const h of handles) {
         const s = this.state.services.find((x) => x.name === h.name);
-        if (s) Object.assign(s, { version: h.version, containerId: h.containerId, ...(h.image ? { image: h.image } : {}) });
+        if (s) Object.assign(s, { version: h.version, containerId: h.containerId, ...(h.image && h.image !== h.spec.image ? { image: h.image } : {}) });
       }
       this.throwIfAborted();
       this.state.phase = 'running';

@@ -1,0 +1,129 @@
+import { describe, expect, it } from 'vitest';
+import { InputError } from '../errors.ts';
+import { parseCli } from './args.ts';
+
+/** The InputError parseCli throws for argv (fails the test if it does not throw one). */
+function inputError(argv: string[]): InputError {
+  try {
+    parseCli(argv);
+  } catch (err) {
+    expect(err).toBeInstanceOf(InputError);
+    expect((err as InputError).exitCode).toBe(2);
+    return err as InputError;
+  }
+  throw new Error(`parseCli(${JSON.stringify(argv)}) did not throw`);
+}
+
+describe('parseCli', () => {
+  it('has defaults', () => {
+    expect(parseCli([])).toEqual({
+      command: 'run',
+      positionals: [],
+      profile: undefined,
+      driver: 'auto',
+      cap: undefined,
+      swap: undefined,
+      cpus: undefined,
+      durationS: undefined,
+      out: 'results',
+      scenario: undefined,
+      model: 'open',
+      noLoad: false,
+      tui: true,
+      json: false,
+      csv: undefined,
+      intervalMs: 1000,
+      target: undefined,
+      rate: undefined,
+      allowRemote: false,
+      help: false,
+      version: false,
+    });
+  });
+
+  it('reads a full run command line', () => {
+    const a = parseCli(['-p', '4gb', '--driver', 'process', '--cap', '3.5GiB', '--swap', '512m', '--cpus', '1.5', '-d', '20', '-s', 'steady-300', '--model', 'closed', '--no-tui', '--json', '--csv', 'out.csv', '--interval', '250', '--out', 'r']);
+    expect(a).toMatchObject({
+      command: 'run',
+      profile: '4gb',
+      driver: 'process',
+      cap: '3.5GiB',
+      swap: '512m',
+      cpus: 1.5,
+      durationS: 20,
+      scenario: 'steady-300',
+      model: 'closed',
+      tui: false,
+      json: true,
+      csv: 'out.csv',
+      intervalMs: 250,
+      out: 'r',
+    });
+    expect(parseCli(['--target', 'http://127.0.0.1:8000/health', '--rate', '50', '--duration=10', '--allow-remote'])).toMatchObject({
+      target: 'http://127.0.0.1:8000/health',
+      rate: 50,
+      durationS: 10,
+      allowRemote: true,
+    });
+  });
+
+  it('reads the commands and their positionals', () => {
+    expect(parseCli(['up', '--profile', '4gb', '--json'])).toMatchObject({ command: 'up', positionals: [], profile: '4gb', json: true });
+    expect(parseCli(['down', '20261125-191107-e92c'])).toMatchObject({ command: 'down', positionals: ['20261125-191107-e92c'] });
+    expect(parseCli(['down'])).toMatchObject({ command: 'down', positionals: [] });
+    expect(parseCli(['doctor']).command).toBe('doctor');
+    expect(parseCli(['setup', '--driver', 'docker'])).toMatchObject({ command: 'setup', driver: 'docker' });
+    expect(parseCli(['help'])).toMatchObject({ command: 'help', help: true });
+    expect(parseCli(['--help']).help).toBe(true);
+    expect(parseCli(['-h']).help).toBe(true);
+    expect(parseCli(['-v']).version).toBe(true);
+  });
+
+  it('names --duration when its value is negative, zero or not a number', () => {
+    for (const argv of [['--duration', '-5'], ['--duration=-5'], ['--duration', '0'], ['--duration', 'abc'], ['--duration', ''], ['--duration', 'Infinity']]) {
+      const e = inputError(argv);
+      expect(e.message, argv.join(' ')).toMatch(/^--duration: ".*" is not a positive number of seconds$/);
+      expect(e.hint).toContain('--duration 60');
+    }
+    expect(inputError(['--duration', '-5']).message).toContain('"-5"');
+  });
+
+  it('names --duration for a negative value after its short flag too', () => {
+    expect(inputError(['-d', '-5']).message).toBe('--duration: "-5" is not a positive number of seconds');
+  });
+
+  it('checks the other numbers', () => {
+    expect(inputError(['--rate', '-1']).message).toMatch(/^--rate: "-1"/);
+    expect(inputError(['--cpus', 'two']).message).toMatch(/^--cpus: "two"/);
+    expect(inputError(['--interval', '0']).message).toMatch(/^--interval: "0" is not a positive number of milliseconds/);
+    expect(parseCli(['--rate', '0.5']).rate).toBe(0.5);
+  });
+
+  it('rejects an unknown option, naming it', () => {
+    const e = inputError(['--frobnicate']);
+    expect(e.message).toContain('--frobnicate');
+    expect(e.message).not.toMatch(/To specify a positional/);
+    expect(e.hint).toContain('--help');
+  });
+
+  it('rejects a string option with no value', () => {
+    expect(inputError(['--profile']).message).toContain('--profile');
+  });
+
+  it('rejects an unknown command', () => {
+    const e = inputError(['start']);
+    expect(e.message).toBe('unknown command "start"');
+    expect(e.hint).toContain('run, up, down, doctor, setup, help');
+  });
+
+  it('checks --driver and --model', () => {
+    expect(inputError(['--driver', 'podman']).message).toBe('--driver: "podman" is not a driver');
+    expect(inputError(['--model', 'half-open']).message).toBe('--model: "half-open" is not a load model');
+    expect(parseCli(['--driver', 'docker', '--model', 'closed'])).toMatchObject({ driver: 'docker', model: 'closed' });
+  });
+
+  it('leaves a negative-looking value of another string option to its own check', () => {
+    // Joined like --duration's, so the value reaches the profile's size parser instead of a parse error.
+    expect(parseCli(['--cap', '-1g']).cap).toBe('-1g');
+  });
+});
