@@ -3,42 +3,23 @@
  * cache, cursor pagination, POST-then-GET, error codes, the metrics, Redis-down fallback, log
  * shipping, and EXPLAIN of the message-page query.
  *
- * The stack comes from test/helpers/stack.ts's upStack('4gb') when that file exists, else from the
- * temporary manual helper (APP_TEST_MANUAL_STACK=1 forces the manual one).
+ * The stack comes from `simulate up --profile 4gb` (test/helpers/stack.ts), as a user would start it.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { APP_DIR, appUnavailableReason, startApp, type AppProcess } from './helpers/app-process.ts';
-import { manualStackUnavailableReason, upAppStackManual } from './helpers/app-stack-manual.ts';
+import { upStack, type TestStack } from './helpers/stack.ts';
 
 const run = promisify(execFile);
 
-interface TestStack {
-  runId: string;
-  appUrl: string;
-  databaseUrl: string;
-  down(): Promise<void>;
-}
+const skipReason = process.getuid?.() !== 0 ? 'needs root (simulate up --driver process creates memory cgroups)' : appUnavailableReason();
 
-const stackHelper = new URL('./helpers/stack.ts', import.meta.url);
-const useUpStack = existsSync(fileURLToPath(stackHelper)) && process.env.APP_TEST_MANUAL_STACK !== '1';
-const skipReason = useUpStack
-  ? process.getuid?.() !== 0
-    ? 'needs root (simulate up --driver process creates memory cgroups)'
-    : appUnavailableReason()
-  : manualStackUnavailableReason();
-
-async function getStack(): Promise<TestStack> {
-  if (useUpStack) {
-    // A computed specifier: this file must typecheck before the lead's helper exists.
-    const mod = (await import(stackHelper.href)) as { upStack(profile: string, opts?: { env?: Record<string, string> }): Promise<TestStack> };
-    return mod.upStack('4gb');
-  }
-  return upAppStackManual();
+/** The 4gb profile's stack, started with the project's own `simulate up`. */
+function getStack(): Promise<TestStack> {
+  return upStack('4gb');
 }
 
 // ---- small helpers
@@ -149,6 +130,25 @@ describe.skipIf(!!skipReason)(`app against real PostgreSQL + Redis${skipReason ?
     stack = await getStack();
     base = stack.appUrl;
   });
+
+  it("the stack's Prometheus loads the ten alert rules and scrapes the app", async () => {
+    const prom = 'http://127.0.0.1:59090';
+    const rules = (await (await fetch(`${prom}/api/v1/rules`)).json()) as { data: { groups: Array<{ rules: Array<{ name: string; health: string; lastError?: string }> }> } };
+    const all = rules.data.groups.flatMap((g) => g.rules);
+    expect(all.map((r) => r.name)).toEqual(expect.arrayContaining(['ServiceDown', 'HighMemoryUsage', 'HighAPILatency', 'LowCacheHitRate', 'StackMemoryHigh', 'DBConnectionsHigh']));
+    expect(all).toHaveLength(10);
+    expect(all.filter((r) => r.health === 'err')).toEqual([]);
+    // The app is scraped every 60 s (the seed's setting): wait for the first scrape.
+    const deadline = Date.now() + 90_000;
+    let app: { health: string; lastError: string } | undefined;
+    while (Date.now() < deadline) {
+      const t = (await (await fetch(`${prom}/api/v1/targets`)).json()) as { data: { activeTargets: Array<{ labels: { job: string }; health: string; lastError: string }> } };
+      app = t.data.activeTargets.find((x) => x.labels.job === 'fastapi');
+      if (app?.health === 'up') break;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    expect(app?.health, app?.lastError).toBe('up');
+  }, 120_000);
 
   afterAll(async () => {
     await stack?.down();

@@ -4,7 +4,7 @@
  * `total_rss`), not what the stand-in says about itself.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, rmdir, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -24,6 +24,9 @@ const PARENT = `${V1}/simulate`;
 const isRoot = process.getuid?.() === 0;
 const hasV1Memory = existsSync(`${V1}/memory.limit_in_bytes`);
 const canRun = isRoot && hasV1Memory;
+// /proc/swaps lists a header line, then one line per active swap area.
+const hasSwap = existsSync('/proc/swaps') && readFileSync('/proc/swaps', 'utf8').trim().split('\n').length > 1;
+const hasSwapAccounting = existsSync(`${V1}/memory.memsw.limit_in_bytes`);
 
 interface Started {
   child: ChildProcess;
@@ -36,7 +39,7 @@ const cgroups: string[] = [];
 const children: ChildProcess[] = [];
 let createdParent = false;
 
-async function makeCgroup(limitBytes?: number): Promise<string> {
+async function makeCgroup(limitBytes?: number, swapBytes = 0): Promise<string> {
   if (!existsSync(PARENT)) {
     await mkdir(PARENT);
     createdParent = true;
@@ -46,8 +49,8 @@ async function makeCgroup(limitBytes?: number): Promise<string> {
   cgroups.push(dir);
   if (limitBytes !== undefined) {
     await writeFile(`${dir}/memory.limit_in_bytes`, String(limitBytes));
-    // No swap on top of the cap, so the kernel kills rather than swaps (the file exists only with swap accounting).
-    if (existsSync(`${dir}/memory.memsw.limit_in_bytes`)) await writeFile(`${dir}/memory.memsw.limit_in_bytes`, String(limitBytes));
+    // No swap on top of the cap unless asked, so the kernel kills rather than swaps (the file exists only with swap accounting).
+    if (existsSync(`${dir}/memory.memsw.limit_in_bytes`)) await writeFile(`${dir}/memory.memsw.limit_in_bytes`, String(limitBytes + swapBytes));
   }
   return dir;
 }
@@ -110,6 +113,16 @@ async function startStandin(dir: string, model: StandinModel): Promise<Started> 
   }
   return { child, output: () => output, exited, base };
 }
+
+/** From /proc/<pid>/stat: major faults (field 12) and CPU time in clock ticks (utime 14 + stime 15). */
+async function procStat(pid: number): Promise<{ majflt: number; cpuTicks: number }> {
+  const text = await readFile(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name, which is in parentheses and may hold spaces: field 3 is index 0.
+  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ').map(Number);
+  return { majflt: fields[12 - 3]!, cpuTicks: fields[14 - 3]! + fields[15 - 3]! };
+}
+
+const NO_TOUCHING = { touchBytesPerS: 0, touchPerIngestedByte: 0, fullSweepS: 0 };
 
 function ndjsonBulk(totalBytes: number, index = 'logs'): Uint8Array<ArrayBuffer> {
   const action = JSON.stringify({ index: { _index: index } });
@@ -267,6 +280,74 @@ describe.skipIf(!canRun)('stand-in memory in a cgroup (needs root and the cgroup
     expect(res.status).toBe(200);
     expectWithin((await stat(dir)).total_rss!, model.ceilingBytes, 0.1, 'rss held at the ceiling');
   });
+
+  it('touching (STANDIN_TOUCH_BYTES_PER_S) keeps the cgroup rss at the model and costs CPU time', async () => {
+    const rate = 2048 * MiB;
+    const touchedDir = await makeCgroup();
+    const model = smallModel('elasticsearch', { settings: { activeFraction: 1, touchBytesPerS: rate, touchPerIngestedByte: 0, fullSweepS: 1 } });
+    const touched = await startStandin(touchedDir, model);
+    // The same stand-in without touching: what an idle one costs, so the difference is the touching.
+    const idleDir = await makeCgroup();
+    const idle = await startStandin(idleDir, smallModel('elasticsearch', { settings: NO_TOUCHING }));
+
+    const before = [await procStat(touched.child.pid!), await procStat(idle.child.pid!)] as const;
+    const started = Date.now();
+    await new Promise((r) => setTimeout(r, 4000));
+    const after = [await procStat(touched.child.pid!), await procStat(idle.child.pid!)] as const;
+    const seconds = (Date.now() - started) / 1000;
+
+    expectWithin((await stat(touchedDir)).total_rss!, model.baselineBytes, 0.1, 'rss while touching');
+    const memory = (await (await fetch(`${touched.base}/_standin/memory`)).json()) as Record<string, number | boolean>;
+    expect(memory.touching).toBe(true);
+    // The stand-in's own count: about rate x time (at least half of it; rounds are 50 ms apart).
+    expect(memory.touched_bytes as number).toBeGreaterThan(0.5 * rate * seconds);
+    // A full sweep a second reads every held page.
+    expect(memory.full_sweeps as number).toBeGreaterThanOrEqual(3);
+    expect(memory.swept_bytes as number).toBeGreaterThanOrEqual(3 * (memory.held_bytes as number));
+    const touchedCpu = after[0].cpuTicks - before[0].cpuTicks;
+    const idleCpu = after[1].cpuTicks - before[1].cpuTicks;
+    expect(touchedCpu, `CPU ticks in ${seconds} s: touching ${touchedCpu}, idle ${idleCpu}`).toBeGreaterThanOrEqual(idleCpu + 3);
+    const idleMemory = (await (await fetch(`${idle.base}/_standin/memory`)).json()) as Record<string, unknown>;
+    expect(idleMemory.touching).toBe(false);
+  });
+
+  it.skipIf(!hasSwap || !hasSwapAccounting)(
+    'under swap the touched pages come back: the cgroup swaps and the stand-in takes major faults (needs swap on the host and swap accounting)',
+    async () => {
+      const cap = 96 * MiB;
+      const swap = 64 * MiB;
+      // 128 MiB held in 96 MiB of memory: about a third of it must be in swap. Only the rolling writes
+      // run here: adding a full sweep every 2 s on top of them sometimes (1 run in 6) made the kernel
+      // give up reclaiming and OOM-kill the cgroup, which is the kernel's behaviour, not this test's subject.
+      const touchedDir = await makeCgroup(cap, swap);
+      const touched = await startStandin(
+        touchedDir,
+        smallModel('elasticsearch', { baselineBytes: 128 * MiB, settings: { activeFraction: 1, touchBytesPerS: 32 * MiB, touchPerIngestedByte: 0, fullSweepS: 0 } }),
+      );
+      // The same without touching: its swapped pages stay out, which is what the model used to do.
+      const idleDir = await makeCgroup(cap, swap);
+      const idle = await startStandin(idleDir, smallModel('elasticsearch', { baselineBytes: 128 * MiB, settings: NO_TOUCHING }));
+
+      const before = [await procStat(touched.child.pid!), await procStat(idle.child.pid!)] as const;
+      await new Promise((r) => setTimeout(r, 5000));
+      for (const [s, dir] of [[touched, touchedDir], [idle, idleDir]] as const) {
+        // Swapping is slow, not fatal: both are still running, and the kernel killed nothing.
+        expect(s.child.exitCode === null && s.child.signalCode === null, `exited (oom kills ${await oomKills(dir)}):\n${s.output()}`).toBe(true);
+        expect(await oomKills(dir)).toBe(0);
+      }
+      const after = [await procStat(touched.child.pid!), await procStat(idle.child.pid!)] as const;
+
+      const touchedStat = await stat(touchedDir);
+      expect(touchedStat.total_swap, 'the touched stand-in is partly in swap').toBeGreaterThan(0);
+      expect((await stat(idleDir)).total_swap, 'the idle stand-in is partly in swap').toBeGreaterThan(0);
+      const touchedFaults = after[0].majflt - before[0].majflt;
+      const idleFaults = after[1].majflt - before[1].majflt;
+      const detail = `major faults in 5 s: touching ${touchedFaults}, idle ${idleFaults}; swap ${(touchedStat.total_swap! / MiB).toFixed(1)} MiB`;
+      expect(touchedFaults, detail).toBeGreaterThan(100);
+      expect(touchedFaults, detail).toBeGreaterThan(5 * idleFaults);
+    },
+    60_000,
+  );
 
   it('the log pipeline: Logstash forwards what it receives to Elasticsearch, Kibana polls Elasticsearch', async () => {
     const esDir = await makeCgroup();

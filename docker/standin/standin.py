@@ -26,6 +26,20 @@ profile's `x-simulate.standin`; see src/profile/standin-models.ts for the figure
   STANDIN_FORWARD_URL       logstash: forward every batch to this Elasticsearch _bulk URL
   STANDIN_FORWARD_INDEX     logstash: index name for forwarded events (default logs)
   STANDIN_POLL_URL, STANDIN_POLL_INTERVAL_S   kibana: poll Elasticsearch
+
+Heap activity (all off by default: the memory is then written once and never again). A real JVM or
+Node or Go process keeps touching its heap, so under swap its cold pages come back (major faults)
+instead of staying out for free. One background thread does the touching:
+
+  STANDIN_ACTIVE_FRACTION   share of the held memory that is hot (a JVM's young generation, V8's new
+                            space, the half of a Go heap that GOGC=100 lets grow); default 1.0
+  STANDIN_TOUCH_BYTES_PER_S bytes of the hot region written per second at idle (the allocation rate):
+                            a rolling pointer writes one byte per 4 KiB page and wraps around
+  STANDIN_TOUCH_PER_INGESTED_BYTE  extra hot bytes written per byte ingested, forwarded or polled
+                            (allocation per unit of work)
+  STANDIN_FULL_SWEEP_S      every this many seconds read one byte of EVERY held page, as a full or
+                            mixed GC marks the old generation; 0 = never
+Touching rewrites pages that are already resident, so it does not change the resident size.
 """
 
 import http.client
@@ -109,6 +123,16 @@ class Config:
         self.forward_index = env_str('STANDIN_FORWARD_INDEX', 'logs')
         self.poll_url = env_str('STANDIN_POLL_URL')
         self.poll_interval = env_num('STANDIN_POLL_INTERVAL_S', 10.0)
+        self.active_fraction = env_num('STANDIN_ACTIVE_FRACTION', 1.0)
+        if not 0.0 <= self.active_fraction <= 1.0:
+            sys.stderr.write(f'standin: STANDIN_ACTIVE_FRACTION must be between 0 and 1, got {self.active_fraction}\n')
+            sys.exit(2)
+        self.touch_rate = env_num('STANDIN_TOUCH_BYTES_PER_S', 0.0)
+        self.touch_per_byte = env_num('STANDIN_TOUCH_PER_INGESTED_BYTE', 0.0)
+        self.full_sweep_s = env_num('STANDIN_FULL_SWEEP_S', 0.0)
+        if min(self.touch_rate, self.touch_per_byte, self.full_sweep_s) < 0:
+            sys.stderr.write('standin: STANDIN_TOUCH_BYTES_PER_S, STANDIN_TOUCH_PER_INGESTED_BYTE and STANDIN_FULL_SWEEP_S must not be negative\n')
+            sys.exit(2)
 
 
 # ---------------------------------------------------------------- memory the process sees
@@ -255,6 +279,8 @@ class Memory:
             return self.held
 
     def ingest(self, nbytes, docs=0):
+        if TOUCHER:
+            TOUCHER.work(nbytes)
         with self.lock:
             self.ingested += nbytes
             self.docs += docs
@@ -312,7 +338,151 @@ class Memory:
                 'seen_memory_bytes': self.seen,
                 'cgroup_limit_bytes': self.seen_limit,
                 'heap_bytes': self.heap,
+                **(TOUCHER.snapshot() if TOUCHER else {'touching': False}),
             }
+
+
+# ---------------------------------------------------------------- heap activity: the collector and the allocator
+
+
+def major_faults():
+    """This process's major page faults (/proc/self/stat field 12): pages read back from swap or disk."""
+    try:
+        with open('/proc/self/stat') as f:
+            return int(f.read().rsplit(')', 1)[1].split()[9])
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+class Toucher:
+    """Keeps touching the held memory as a managed runtime keeps touching its heap.
+
+    The hot region (the first STANDIN_ACTIVE_FRACTION of the held bytes) stands for the young
+    generation: the allocator writes new objects into it and the young collector copies survivors
+    out, so every page of it is written again each time allocation wraps around it. A rolling
+    pointer writes one byte per page at STANDIN_TOUCH_BYTES_PER_S, plus
+    STANDIN_TOUCH_PER_INGESTED_BYTE for each byte of work. Every STANDIN_FULL_SWEEP_S the whole
+    held memory is read once, as a marking cycle reads every live object of the old generation.
+    All of it rewrites or reads pages that are already resident (or swapped out and brought back):
+    the resident size does not change.
+    """
+
+    TICK = 0.05  # seconds between rounds: small slices keep the thread's CPU even and bounded
+    STEP_PAGES = 64  # pages per C-level slice; the GIL is held for one slice (one page fault each, under swap)
+    # Work debt beyond two passes over the hot region changes nothing: every page is fresh by then.
+    DEBT_PASSES = 2
+    # Work is paid off at most this fast, so a huge ingest does not spin a core (1 GiB/s of touching
+    # is 262144 page writes a second: a few per cent of one core when the pages are resident).
+    WORK_RATE_MAX = 1 * GiB
+
+    def __init__(self, memory, config):
+        self.memory = memory
+        self.rate = config.touch_rate
+        self.per_byte = config.touch_per_byte
+        self.fraction = config.active_fraction
+        self.sweep_s = config.full_sweep_s
+        self.lock = threading.Lock()
+        self.debt = 0.0  # bytes of work-driven touching not yet done
+        self.touched = 0  # bytes of hot region written (counted a page at a time)
+        self.swept = 0  # bytes read by full sweeps
+        self.sweeps = 0
+        self.last_sweep_s = 0.0
+        self.cursor = (0, 0, 0)  # chunk index, offset in that chunk, offset in the hot region
+        self.ones = b'\x01' * self.STEP_PAGES
+        threading.Thread(target=self._loop, name='toucher', daemon=True).start()
+
+    @staticmethod
+    def wanted(config):
+        return config.touch_rate > 0 or config.touch_per_byte > 0 or config.full_sweep_s > 0
+
+    def work(self, nbytes):
+        if self.per_byte <= 0 or nbytes <= 0:
+            return
+        with self.lock:
+            cap = self.DEBT_PASSES * self.hot_bytes()
+            self.debt = min(self.debt + self.per_byte * nbytes, max(cap, 0))
+
+    def hot_bytes(self):
+        return int(self.memory.held * self.fraction) // PAGE * PAGE
+
+    def _touch_hot(self, nbytes):
+        """Write one byte per page of the next `nbytes` of the hot region; returns bytes touched."""
+        hot = self.hot_bytes()
+        if hot <= 0:
+            return 0
+        chunks = self.memory.chunks  # only ever appended to, so indexing it without the lock is safe
+        ci, off, pos = self.cursor
+        done = 0
+        while done < nbytes:
+            if pos >= hot or ci >= len(chunks):
+                ci, off, pos = 0, 0, 0  # wrap: allocation starts again at the bottom of the young generation
+            block = chunks[ci]
+            if off >= len(block):
+                ci, off = ci + 1, 0
+                continue
+            n = min(self.STEP_PAGES * PAGE, len(block) - off, hot - pos, nbytes - done + PAGE - 1)
+            pages = (n + PAGE - 1) // PAGE
+            block[off:off + n:PAGE] = self.ones[:pages]
+            off += pages * PAGE
+            pos += pages * PAGE
+            done += pages * PAGE
+        self.cursor = (ci, off, pos)
+        self.touched += done
+        return done
+
+    def _sweep(self):
+        """Read one byte of every held page, yielding the GIL between slices."""
+        started = time.monotonic()
+        faults = major_faults()
+        nbytes = 0
+        for block in list(self.memory.chunks):
+            for off in range(0, len(block), self.STEP_PAGES * PAGE):
+                block[off:off + self.STEP_PAGES * PAGE:PAGE]  # noqa: B018 - the read is the point
+                nbytes += min(self.STEP_PAGES * PAGE, len(block) - off)
+                time.sleep(0)
+        self.swept += nbytes
+        self.sweeps += 1
+        self.last_sweep_s = time.monotonic() - started
+        faults = major_faults() - faults
+        # Only worth a line when it was slow or pages came back from swap: that is the cost swap adds.
+        if faults > 0 or self.last_sweep_s >= 1.0:
+            log('full-sweep', bytes=nbytes, seconds=round(self.last_sweep_s, 3), major_faults=faults)
+
+    def _loop(self):
+        last = time.monotonic()
+        next_sweep = last + self.sweep_s if self.sweep_s > 0 else None
+        carry = 0.0  # idle touching owed (when a round ran late), at most one second of it
+        while True:
+            time.sleep(self.TICK)
+            now = time.monotonic()
+            dt, last = now - last, now
+            carry = min(carry + self.rate * dt, self.rate)
+            with self.lock:
+                paid = min(self.debt, self.WORK_RATE_MAX * dt)
+                self.debt -= paid
+            want = carry + paid
+            if want >= PAGE:
+                done = self._touch_hot(int(want))
+                # What is left (the hot region may be empty yet) stays owed, as idle touching.
+                carry = max(0.0, min(carry, want - done))
+            if next_sweep is not None and now >= next_sweep:
+                self._sweep()
+                next_sweep = time.monotonic() + self.sweep_s
+
+    def snapshot(self):
+        return {
+            'touching': True,
+            'active_fraction': self.fraction,
+            'hot_bytes': self.hot_bytes(),
+            'touch_bytes_per_s': self.rate,
+            'touch_per_ingested_byte': self.per_byte,
+            'full_sweep_s': self.sweep_s,
+            'touched_bytes': self.touched,
+            'swept_bytes': self.swept,
+            'full_sweeps': self.sweeps,
+            'last_sweep_seconds': round(self.last_sweep_s, 3),
+            'major_faults': major_faults(),
+        }
 
 
 # ---------------------------------------------------------------- Logstash: forward to Elasticsearch
@@ -364,6 +534,8 @@ class Forwarder:
                 backoff = min(backoff * 2, 64.0)
                 continue
             backoff = 2.0
+            if TOUCHER:
+                TOUCHER.work(len(body))  # serialising the batch for the output allocates again
             with self.cond:
                 self.queue.pop(0)
             self.forwarded += 1
@@ -387,8 +559,10 @@ class Poller:
                 conn = http.client.HTTPConnection(self.url.hostname, self.url.port or 80, timeout=5)
                 conn.request('GET', self.url.path or '/')
                 resp = conn.getresponse()
-                resp.read()
+                answer = resp.read()
                 conn.close()
+                if TOUCHER:
+                    TOUCHER.work(len(answer))
                 ok = resp.status < 300
                 detail = f'HTTP {resp.status}'
             except OSError as err:
@@ -652,7 +826,7 @@ def tame_malloc():
 
 
 def main():
-    global CONFIG, MEMORY, FORWARDER, POLLER
+    global CONFIG, MEMORY, FORWARDER, POLLER, TOUCHER
     CONFIG = Config()
     tame_malloc()
     limit, where = cgroup_memory_limit()
@@ -667,6 +841,10 @@ def main():
     MEMORY.settle()
     log('baseline-held', held_bytes=MEMORY.held, overhead_bytes=MEMORY.overhead, rss_anon_bytes=rss_anon(),
         seconds=round(time.monotonic() - started, 2))
+    if Toucher.wanted(CONFIG):
+        TOUCHER = Toucher(MEMORY, CONFIG)
+        log('touching', active_fraction=CONFIG.active_fraction, hot_bytes=TOUCHER.hot_bytes(), touch_bytes_per_s=CONFIG.touch_rate,
+            touch_per_ingested_byte=CONFIG.touch_per_byte, full_sweep_s=CONFIG.full_sweep_s)
 
     FORWARDER = Forwarder(CONFIG.forward_url, CONFIG.forward_index) if CONFIG.forward_url else None
     POLLER = Poller(CONFIG.poll_url, CONFIG.poll_interval) if CONFIG.poll_url else None
@@ -693,6 +871,7 @@ CONFIG = None
 MEMORY = None
 FORWARDER = None
 POLLER = None
+TOUCHER = None
 
 VERSION = 'standin 1 (python ' + sys.version.split()[0] + ')'
 

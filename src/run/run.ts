@@ -93,6 +93,9 @@ class Run {
   private loadStartT = 0;
   private loadRunning = false;
   private swapSeen = false;
+  /** Swap grew since the last reading: this second was spent swapping out. */
+  private swapping = false;
+  private prevSwap = 0;
   private totals = { requests: 0, errors: 0 };
   private alerts: FiredAlert[] = [];
   /** Every event of the run (state.events keeps only the latest, for the screen). */
@@ -250,10 +253,13 @@ class Run {
     const t = this.t(s.at);
     this.state.elapsedS = t;
     this.memorySeries.push({ t, workingSet: s.stack.workingSet });
-    if (s.stack.swap > 0 && !this.swapSeen) {
+    // A few pages of swap are noise; a megabyte is the stack swapping.
+    if (s.stack.swap >= 1024 * 1024 && !this.swapSeen) {
       this.swapSeen = true;
-      this.emit({ kind: 'swap-start', detail: `the stack started swapping (${(s.stack.swap / 1024 / 1024).toFixed(0)} MB)` });
+      this.emit({ kind: 'swap-start', detail: `the stack started swapping (${(s.stack.swap / 1024 / 1024).toFixed(1)} MB in swap)` });
     }
+    this.swapping = s.stack.swap > this.prevSwap;
+    this.prevSwap = s.stack.swap;
     // While load runs, a row is written per load second (with the latest memory); otherwise one per sample.
     if (!writeRow) return; // an extra reading (an exit, the last one): no row, no status line
     if (!this.loadRunning) this.writeRow(s.at, undefined);
@@ -270,7 +276,7 @@ class Run {
       stack: s?.stack,
       services: s?.services ?? new Map<string, MemoryStats>(),
       capBytes: this.stack.capBytes,
-      swapping: (s?.stack.swap ?? 0) > 0,
+      swapping: this.swapping,
       psi,
     });
   }

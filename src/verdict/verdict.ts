@@ -132,7 +132,7 @@ function memoryTargets(input: VerdictInput): TargetResult[] {
   results.push(
     check({
       name: 'free_memory',
-      label: 'memory never used (cap − peak working set)',
+      label: 'memory left free (cap − peak)',
       measured: input.memory.length ? input.capBytes - peak : null,
       limit: tg.minFreeBytes,
       unit: 'bytes',
