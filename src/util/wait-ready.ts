@@ -50,12 +50,13 @@ export function describeCheck(check: ReadyCheck): string {
 
 export async function waitReady(
   check: ReadyCheck,
-  opts: { timeoutMs: number; signal: AbortSignal; stillAlive: () => boolean; intervalMs?: number },
-): Promise<'ready' | 'timeout' | 'died' | 'aborted'> {
+  opts: { timeoutMs: number; signal: AbortSignal; stillAlive: () => boolean; giveUp?: () => boolean; intervalMs?: number },
+): Promise<'ready' | 'timeout' | 'died' | 'aborted' | 'gave-up'> {
   const deadline = Date.now() + opts.timeoutMs;
   for (;;) {
     if (opts.signal.aborted) return 'aborted';
     if (!opts.stillAlive()) return 'died';
+    if (opts.giveUp?.()) return 'gave-up';
     if (await checkOnce(check)) return 'ready';
     if (Date.now() > deadline) return 'timeout';
     await new Promise((r) => setTimeout(r, opts.intervalMs ?? 250));

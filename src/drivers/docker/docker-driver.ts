@@ -134,7 +134,11 @@ export class DockerDriver implements Driver {
     ctx.emit({ kind: 'service-start', service: spec.name, pid: running.handle.pid, detail: `container ${container.id.slice(0, 12)} (${image.split(':')[0]})` });
     this.followLogs(running, Math.floor(Date.now() / 1000) - 1);
 
-    await this.waitReady(running, launch);
+    const outcome = await this.waitReady(running, launch);
+    if (outcome !== 'ready') {
+      ctx.emit({ kind: 'info', service: spec.name, detail: `not ready yet (${outcome}): the stack is being OOM-killed, so the run goes on without waiting` });
+      return;
+    }
     ctx.emit({ kind: 'service-ready', service: spec.name, pid: running.handle.pid, detail: describeReady(launch) });
 
     for (const after of launch.afterReady) {
@@ -175,7 +179,16 @@ export class DockerDriver implements Driver {
     }
   }
 
-  private async waitReady(running: Running, launch: Launch): Promise<void> {
+  /** OOM kills reported so far in this run (the monitor and the events stream bump the handles' counters). */
+  private oomKillsSoFar(): number {
+    return [...this.running.values()].reduce((a, r) => a + r.handle.oomKillsReported, 0);
+  }
+
+  /**
+   * 'ready', or why the run goes on without it: once the kernel is killing services for memory, a service
+   * that cannot get ready (its dependency is in a crash loop) is part of the result, not a setup error.
+   */
+  private async waitReady(running: Running, launch: Launch): Promise<'ready' | string> {
     const { spec } = running.handle;
     const ready = launch.ready;
     const deadline = Date.now() + launch.readyTimeoutMs;
@@ -188,7 +201,8 @@ export class DockerDriver implements Driver {
       else if (ready.kind === 'http') ok = await httpAnswers(ready.url);
       else if (ready.kind === 'command') ok = (await execIn(this.docker, running.container, { argv: ready.argv, env: ready.env }).catch(() => ({ exitCode: -1 }))).exitCode === 0;
       const state = (await running.container.inspect()).State;
-      if (ok && state.Running) return;
+      if (ok && state.Running) return 'ready';
+      if (this.oomKillsSoFar() > 0 || state.OOMKilled) return state.Running ? describeReady(launch) : `exit code ${state.ExitCode}${state.OOMKilled ? ', OOM-killed' : ''}`;
       if (!state.Running && !state.Restarting && spec.restart === 'no') {
         throw new EnvironmentError(
           `${spec.name} exited (code ${state.ExitCode}${state.OOMKilled ? ', OOM-killed' : ''}) before it was ready (${describeReady(launch)})`,

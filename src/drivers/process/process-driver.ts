@@ -80,8 +80,19 @@ export class ProcessDriver implements Driver {
       timeoutMs: launch.readyTimeoutMs,
       signal: ctx.signal,
       stillAlive: () => r.child?.exitCode === null && r.child.signalCode === null,
+      // Once the kernel is killing services for memory, a service that cannot get ready (its dependency
+      // is in a crash loop) is part of the result, not a setup error: the run goes on and reports it.
+      giveUp: () => this.oomKillsSoFar() > 0,
     });
     if (outcome === 'aborted') return;
+    if (outcome === 'gave-up' || ((outcome === 'died' || outcome === 'timeout') && (await this.oomKillsNow()) > 0)) {
+      ctx.emit({
+        kind: 'info',
+        service: spec.name,
+        detail: `not ready yet (${outcome === 'died' ? exitText(r.child!) : describeCheck(launch.ready)}): the stack is being OOM-killed, so the run goes on without waiting`,
+      });
+      return;
+    }
     if (outcome === 'died') {
       throw new EnvironmentError(
         `${spec.name} exited before it was ready (${exitText(r.child!)}): ${tailOf(logFile)}`,
@@ -154,6 +165,17 @@ export class ProcessDriver implements Driver {
       r.child?.removeAllListeners('exit');
       r.child?.unref();
     }
+  }
+
+  /** OOM kills reported so far in this run (the monitor bumps the handles' counters). */
+  private oomKillsSoFar(): number {
+    return this.handles().reduce((a, h) => a + h.oomKillsReported, 0);
+  }
+
+  /** The same, read from the cgroups now (the monitor may not have looked yet). */
+  private async oomKillsNow(): Promise<number> {
+    const counts = await Promise.all(this.handles().map((h) => h.cgroup.stats().then((s) => s.oomKills, () => 0)));
+    return counts.reduce((a, b) => a + b, 0);
   }
 
   async down(): Promise<void> {
