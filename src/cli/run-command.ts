@@ -1,11 +1,26 @@
 import { InputError } from '../errors.ts';
 import { createReporter } from '../report/reporter.ts';
-import { runSimulation } from '../run/run.ts';
+import { runSimulation, type RunOptions } from '../run/run.ts';
 import type { CliArgs } from './args.ts';
 import { abortOnSignals } from './interrupts.ts';
 
+/** What `simulate` and `simulate up` both take from the command line about the stack. */
+export function stackOptions(args: CliArgs & { profile: string }): Pick<RunOptions, 'profile' | 'driver' | 'cap' | 'swap' | 'cpus' | 'outDir' | 'model' | 'sampleIntervalMs'> {
+  return {
+    profile: args.profile,
+    driver: args.driver,
+    cap: args.cap,
+    swap: args.swap,
+    cpus: args.cpus,
+    outDir: args.out,
+    model: args.model,
+    sampleIntervalMs: args.intervalMs,
+  };
+}
+
 export async function runCommand(args: CliArgs): Promise<number> {
   if (!args.profile) throw new InputError('no profile given', 'pass --profile 4gb (or full-elk, or a Compose file); see simulate --help');
+  const profile = args.profile;
   const interrupts = abortOnSignals();
   const reporter = createReporter({
     tui: args.tui,
@@ -16,16 +31,9 @@ export async function runCommand(args: CliArgs): Promise<number> {
   });
   try {
     const result = await runSimulation({
-      profile: args.profile,
-      driver: args.driver,
-      cap: args.cap,
-      swap: args.swap,
-      cpus: args.cpus,
+      ...stackOptions({ ...args, profile }),
       durationS: args.durationS,
-      outDir: args.out,
       scenario: args.noLoad ? null : args.scenario,
-      model: args.model,
-      sampleIntervalMs: args.intervalMs,
       csvFile: args.csv,
       reporter,
       signal: interrupts.signal,

@@ -9,6 +9,7 @@ import { runSimulation } from '../run/run.ts';
 import { dockerReaper } from '../run/choose-driver.ts';
 import type { CliArgs } from './args.ts';
 import { abortOnSignals } from './interrupts.ts';
+import { stackOptions } from './run-command.ts';
 
 export async function upCommand(args: CliArgs): Promise<number> {
   if (!args.profile) throw new InputError('no profile given', 'pass --profile 4gb (or a Compose file)');
@@ -17,15 +18,8 @@ export async function upCommand(args: CliArgs): Promise<number> {
   const reporter = createReporter({ tui: false, json: false, stdout: process.stderr, stderr: process.stderr });
   try {
     const result = await runSimulation({
-      profile: args.profile,
-      driver: args.driver,
-      cap: args.cap,
-      swap: args.swap,
-      cpus: args.cpus,
-      outDir: args.out,
+      ...stackOptions({ ...args, profile: args.profile }),
       scenario: null,
-      model: args.model,
-      sampleIntervalMs: args.intervalMs,
       detach: true,
       reporter,
       signal: interrupts.signal,

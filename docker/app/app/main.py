@@ -174,14 +174,20 @@ def _id_path():
     return Path(..., ge=1, le=MAX_ID, description="a positive BIGINT id")
 
 
+async def _from_cache(request: Request, kind: str, key: str, field: Optional[str] = None) -> Optional[Response]:
+    """Cache-aside, the read half: the cached body as a response, or None (a miss: go to PostgreSQL).
+    The access log and the route metrics say which it was."""
+    cached = await cache.get(kind, key, field)
+    request.state.cache = "miss" if cached is None else "hit"
+    return None if cached is None else _json(cached)
+
+
 @app.get("/users/{id}")
 async def get_user(request: Request, id: int = _id_path()) -> Response:
     key = f"user:{id}"
-    cached = await cache.get("user", key)
-    if cached is not None:
-        request.state.cache = "hit"
-        return _json(cached)
-    request.state.cache = "miss"
+    hit = await _from_cache(request, "user", key)
+    if hit is not None:
+        return hit
     async with database.acquire() as conn:
         row = await dbq.fetchrow(
             conn, "user_by_id",
@@ -196,11 +202,9 @@ async def get_user(request: Request, id: int = _id_path()) -> Response:
 @app.get("/conversations/{id}")
 async def get_conversation(request: Request, id: int = _id_path()) -> Response:
     key = f"conversation:{id}"
-    cached = await cache.get("conversation", key)
-    if cached is not None:
-        request.state.cache = "hit"
-        return _json(cached)
-    request.state.cache = "miss"
+    hit = await _from_cache(request, "conversation", key)
+    if hit is not None:
+        return hit
     # Two queries whatever the size (the seed's selectinload, without the ORM): the conversation
     # joined to its user, then its latest messages through the (conversation_id, id) index.
     async with database.acquire() as conn:
@@ -245,11 +249,9 @@ async def list_messages(
     limit = min(limit, MAX_LIMIT)
     after = cursor or 0
     key, field = f"messages:{id}", f"{after}:{limit}"
-    cached = await cache.get("messages", key, field)
-    if cached is not None:
-        request.state.cache = "hit"
-        return _json(cached)
-    request.state.cache = "miss"
+    hit = await _from_cache(request, "messages", key, field)
+    if hit is not None:
+        return hit
     async with database.acquire() as conn:
         # limit + 1 rows tell whether another page follows without a count query.
         rows = await dbq.fetch(conn, "message_page", MESSAGE_PAGE_SQL, id, after, limit + 1)
@@ -304,11 +306,9 @@ async def post_message(request: Request, id: int = _id_path(),
 @app.get("/documents/{id}")
 async def get_document(request: Request, id: int = _id_path()) -> Response:
     key = f"document:{id}"
-    cached = await cache.get("document", key)
-    if cached is not None:
-        request.state.cache = "hit"
-        return _json(cached)
-    request.state.cache = "miss"
+    hit = await _from_cache(request, "document", key)
+    if hit is not None:
+        return hit
     async with database.acquire() as conn:
         row = await dbq.fetchrow(
             conn, "document_by_id",
