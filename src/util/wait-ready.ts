@@ -56,8 +56,8 @@ export async function waitReady(
   for (;;) {
     if (opts.signal.aborted) return 'aborted';
     if (!opts.stillAlive()) return 'died';
-    if (opts.giveUp?.()) return 'gave-up';
     if (await checkOnce(check)) return 'ready';
+    if (opts.giveUp?.()) return 'gave-up';
     if (Date.now() > deadline) return 'timeout';
     await new Promise((r) => setTimeout(r, opts.intervalMs ?? 250));
   }

@@ -91,6 +91,7 @@ export class ProcessDriver implements Driver {
         service: spec.name,
         detail: `not ready yet (${outcome === 'died' ? exitText(r.child!) : describeCheck(launch.ready)}): the stack is being OOM-killed, so the run goes on without waiting`,
       });
+      this.reportReadyLater(r, ctx);
       return;
     }
     if (outcome === 'died') {
@@ -165,6 +166,19 @@ export class ProcessDriver implements Driver {
       r.child?.removeAllListeners('exit');
       r.child?.unref();
     }
+  }
+
+  /** Keep checking in the background a service the run stopped waiting for, and say when it is ready. */
+  private reportReadyLater(r: Running, ctx: DriverContext): void {
+    const launch = r.handle.spec.launch!;
+    const child = r.child;
+    void waitReady(launch.ready, {
+      timeoutMs: launch.readyTimeoutMs,
+      signal: ctx.signal,
+      stillAlive: () => !this.stopping && r.child === child && child?.exitCode === null && child?.signalCode === null,
+    }).then((o) => {
+      if (o === 'ready' && !this.stopping) ctx.emit({ kind: 'service-ready', service: r.handle.name, pid: r.handle.pid, detail: `ready (${describeCheck(launch.ready)})` });
+    });
   }
 
   /** OOM kills reported so far in this run (the monitor bumps the handles' counters). */
