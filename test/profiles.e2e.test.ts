@@ -13,6 +13,7 @@ import { LOCUST_COLUMNS } from '../src/load/index.ts';
 import { readCsv } from './helpers/csv.ts';
 import { assertNothingLeft } from './helpers/leftovers.ts';
 import { isRoot, ROOT_SKIP, simulate } from './helpers/stack.ts';
+import { ensureSwap } from './helpers/swap.ts';
 
 const out = fs.mkdtempSync(path.join(os.tmpdir(), 'simulate-profiles-'));
 afterAll(() => fs.rmSync(out, { recursive: true, force: true }));
@@ -72,25 +73,6 @@ describe.skipIf(!isRoot)(`the profiles' default scenario (${isRoot ? 'root' : RO
     await assertNothingLeft();
   }, 420_000);
 });
-
-/** A swap file for the test when the host has none; removed after. */
-function ensureSwap(): (() => void) | undefined {
-  if (fs.readFileSync('/proc/swaps', 'utf8').trim().split('\n').length > 1) return () => {};
-  const file = '/var/tmp/simulate-test.swap';
-  try {
-    execFileSync('fallocate', ['-l', '3G', file]);
-    fs.chmodSync(file, 0o600);
-    execFileSync('mkswap', [file], { stdio: 'ignore' });
-    execFileSync('swapon', [file]);
-    return () => {
-      execFileSync('swapoff', [file]);
-      fs.rmSync(file, { force: true });
-    };
-  } catch {
-    fs.rmSync(file, { force: true });
-    return undefined;
-  }
-}
 
 describe.skipIf(!isRoot)(`swap inside the cap (${isRoot ? 'root; makes a swap file when the host has none' : ROOT_SKIP})`, () => {
   it('full-elk with --cap 3g --swap 2g: swap in use, the seconds spent swapping marked, latency beside them', async () => {

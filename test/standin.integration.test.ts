@@ -7,7 +7,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, rmdir, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { ensureSwap, hostHasSwap } from './helpers/swap.ts';
 import type { StandinModel } from '../src/profile/stack.ts';
 import {
   STANDIN_ARGV,
@@ -25,7 +26,10 @@ const isRoot = process.getuid?.() === 0;
 const hasV1Memory = existsSync(`${V1}/memory.limit_in_bytes`);
 const canRun = isRoot && hasV1Memory;
 // /proc/swaps lists a header line, then one line per active swap area.
-const hasSwap = existsSync('/proc/swaps') && readFileSync('/proc/swaps', 'utf8').trim().split('\n').length > 1;
+// The swap test needs swap on the host: add a swap file when there is none (removed after the file's tests).
+const undoSwap = isRoot ? ensureSwap('/var/tmp/simulate-standin-test.swap', '1G') : undefined;
+afterAll(() => undoSwap?.());
+const hasSwap = hostHasSwap();
 const hasSwapAccounting = existsSync(`${V1}/memory.memsw.limit_in_bytes`);
 
 interface Started {

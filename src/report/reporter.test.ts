@@ -1,3 +1,4 @@
+import '../../test/helpers/ink-outside-ci.ts';
 import { describe, expect, it } from 'vitest';
 import { loadRunState } from '../../test/fixtures/run-states/load.ts';
 import { TestOutput } from '../tui/test-terminal.ts';

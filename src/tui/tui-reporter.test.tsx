@@ -1,3 +1,4 @@
+import '../../test/helpers/ink-outside-ci.ts';
 import { describe, expect, it, vi } from 'vitest';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadRunState } from '../../test/fixtures/run-states/load.ts';
