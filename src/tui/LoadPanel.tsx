@@ -9,6 +9,7 @@ import { liveChecks } from '../report/reporters/live-checks.ts';
 import { runs, sparkline } from './glyphs.ts';
 import { Lines } from './theme.tsx';
 import { passTone, seg, type LineModel } from './segments.ts';
+import { throughputLimit } from '../verdict/verdict.ts';
 
 export function loadLines(state: RunState, width: number): LineModel[] {
   const l = state.load;
@@ -23,7 +24,7 @@ export function loadLines(state: RunState, width: number): LineModel[] {
     seg('Load ', 'plain', true),
     seg(`(${model}) scheduled ${formatRate(l.scheduledRps)} · done `),
     seg(formatRate(l.completedRps), passTone(c.completedRps), true),
-    seg(` (>= ${t.minRps})`, 'dim'),
+    seg(` (>= ${throughputLimit(t)})`, 'dim'),
     seg(` · in flight ${formatCount(l.inFlight)}`),
   ];
   const latency: LineModel = [

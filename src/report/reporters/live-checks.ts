@@ -5,6 +5,7 @@
  * yet, or a warm-up stage the verdict excludes).
  */
 import type { RunState } from '../../run/events.ts';
+import { throughputLimit } from '../../verdict/verdict.ts';
 
 export interface LiveChecks {
   completedRps?: boolean;
@@ -24,7 +25,7 @@ export function liveChecks(state: RunState): LiveChecks {
   }
   const l = state.load;
   if (!l || state.stage?.excluded) return out;
-  out.completedRps = l.completedRps >= t.minRps;
+  out.completedRps = l.completedRps >= throughputLimit(t);
   out.avgMs = l.avgMs <= t.avgLatencyMs;
   out.p99Ms = l.p99Ms < t.p99Ms;
   if (l.totalRequests > 0) out.errorRate = l.totalErrors / l.totalRequests <= t.maxErrorRate;
