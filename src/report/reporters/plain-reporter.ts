@@ -59,7 +59,7 @@ export function createPlainReporter(opts: PlainReporterOptions): Reporter {
     onEnd(s) {
       if (ended) return;
       ended = true;
-      err(formatStatusLine(s));
+      // No last status line: the `run end` event has just said how it ended, and the tables follow.
       opts.stdout.write(`${renderVerdictText(s)}\n${renderMemoryTable(s)}`);
     },
     async close() {
