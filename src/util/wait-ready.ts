@@ -3,29 +3,53 @@ import net from 'node:net';
 import { spawn } from 'node:child_process';
 import type { ReadyCheck } from '../profile/stack.ts';
 
+/** With host networking a service's ports are the host's: a TCP connect on them says it listens. */
+export function tcpAnswers(host: string, port: number, timeoutMs = 1000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const sock = net.connect({ host, port });
+    const done = (ok: boolean) => {
+      sock.destroy();
+      resolve(ok);
+    };
+    sock.setTimeout(timeoutMs, () => done(false));
+    sock.once('connect', () => done(true));
+    sock.once('error', () => done(false));
+  });
+}
+
+export async function httpAnswers(url: string, timeoutMs = 2000): Promise<boolean> {
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+    await res.arrayBuffer().catch(() => undefined);
+    return res.ok;
+  } catch {
+    return false;
+  }
+}
+
+/** A sleep that an abort ends early (it resolves, it does not throw). */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const onAbort = () => {
+      clearTimeout(t);
+      resolve();
+    };
+    const t = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
 export async function checkOnce(check: ReadyCheck): Promise<boolean> {
   switch (check.kind) {
     case 'none':
       return true;
     case 'tcp':
-      return new Promise((resolve) => {
-        const sock = net.connect({ host: check.host, port: check.port });
-        const done = (ok: boolean) => {
-          sock.destroy();
-          resolve(ok);
-        };
-        sock.setTimeout(1000, () => done(false));
-        sock.once('connect', () => done(true));
-        sock.once('error', () => done(false));
-      });
+      return tcpAnswers(check.host, check.port);
     case 'http':
-      try {
-        const res = await fetch(check.url, { signal: AbortSignal.timeout(2000) });
-        await res.arrayBuffer();
-        return res.ok;
-      } catch {
-        return false;
-      }
+      return httpAnswers(check.url);
     case 'command':
       return new Promise((resolve) => {
         const child = spawn(check.argv[0], check.argv.slice(1), { stdio: 'ignore', env: { ...process.env, ...check.env } });

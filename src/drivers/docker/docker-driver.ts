@@ -16,7 +16,7 @@ import { execIn, runOneShot } from './container-run.ts';
 import { connectEngine, requireEngine } from './engine.ts';
 import { JsonLineSplitter, type EngineEvent } from './event-lines.ts';
 import { dockerImagesReady, roleFor, roleImage, substitutionNote } from './local-images.ts';
-import { httpAnswers, sleep, tcpAnswers } from './ready-wait.ts';
+import { httpAnswers, sleep, tcpAnswers } from '../../util/wait-ready.ts';
 
 /** The repo's docker/ folder (app, stand-in, configs): mounted read-only at the same path. */
 export const REPO_DOCKER_DIR = path.resolve(import.meta.dirname, '..', '..', '..', 'docker');
@@ -137,6 +137,7 @@ export class DockerDriver implements Driver {
     const outcome = await this.waitReady(running, launch);
     if (outcome !== 'ready') {
       ctx.emit({ kind: 'info', service: spec.name, detail: `not ready yet (${outcome}): the stack is being OOM-killed, so the run goes on without waiting` });
+      this.reportReadyLater(running, launch);
       return;
     }
     ctx.emit({ kind: 'service-ready', service: spec.name, pid: running.handle.pid, detail: describeReady(launch) });
@@ -195,11 +196,7 @@ export class DockerDriver implements Driver {
     const signal = this.ctx!.signal;
     for (;;) {
       if (signal.aborted) throw new InterruptedError();
-      let ok = false;
-      if (ready.kind === 'none') ok = true;
-      else if (ready.kind === 'tcp') ok = await tcpAnswers(ready.host, ready.port);
-      else if (ready.kind === 'http') ok = await httpAnswers(ready.url);
-      else if (ready.kind === 'command') ok = (await execIn(this.docker, running.container, { argv: ready.argv, env: ready.env }).catch(() => ({ exitCode: -1 }))).exitCode === 0;
+      const ok = await this.answers(running, ready);
       const state = (await running.container.inspect()).State;
       if (ok && state.Running) return 'ready';
       if (this.oomKillsSoFar() > 0 || state.OOMKilled) return state.Running ? describeReady(launch) : `exit code ${state.ExitCode}${state.OOMKilled ? ', OOM-killed' : ''}`;
@@ -214,6 +211,28 @@ export class DockerDriver implements Driver {
       }
       await sleep(250, signal);
     }
+  }
+
+  private async answers(running: Running, ready: Launch['ready']): Promise<boolean> {
+    if (ready.kind === 'none') return true;
+    if (ready.kind === 'tcp') return tcpAnswers(ready.host, ready.port);
+    if (ready.kind === 'http') return httpAnswers(ready.url);
+    return (await execIn(this.docker, running.container, { argv: ready.argv, env: ready.env }).catch(() => ({ exitCode: -1 }))).exitCode === 0;
+  }
+
+  /** Keep checking in the background a service the run stopped waiting for, and say when it is ready. */
+  private reportReadyLater(running: Running, launch: Launch): void {
+    const ctx = this.ctx!;
+    const deadline = Date.now() + launch.readyTimeoutMs;
+    void (async () => {
+      while (!this.stopping && !ctx.signal.aborted && Date.now() < deadline) {
+        if (!running.dead && (await this.answers(running, launch.ready).catch(() => false))) {
+          if (!this.stopping) ctx.emit({ kind: 'service-ready', service: running.handle.name, pid: running.handle.pid, detail: describeReady(launch) });
+          return;
+        }
+        await sleep(1000, ctx.signal).catch(() => undefined);
+      }
+    })();
   }
 
   private logPath(service: string): string {
