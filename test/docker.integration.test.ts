@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import Docker from 'dockerode';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createCgroup } from '../src/cgroups/index.ts';
+import { createCgroup, removeIfEmpty, RUNS_PARENT } from '../src/cgroups/index.ts';
 import type { MemoryCgroup } from '../src/cgroups/cgroup.ts';
 import type { DriverContext } from '../src/drivers/driver.ts';
 import { DockerDriver, dockerAvailable, dockerImagesReady, reapDockerRuns, setupDockerImages } from '../src/drivers/docker/index.ts';
@@ -134,6 +134,7 @@ describe.skipIf(!canRun)(`docker driver against a real engine${why ? ` (skipped:
   afterAll(async () => {
     // Nothing of ours may stay behind, even after a failed test.
     await reapDockerRuns((id) => !id.startsWith(`dt-${process.pid}-`));
+    await removeIfEmpty(RUNS_PARENT); // the shared /simulate parent, when no run is left in it
   });
 
   it('reports the engine for doctor', () => {
