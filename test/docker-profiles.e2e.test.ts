@@ -12,7 +12,7 @@ import { dockerAvailable, dockerImagesReady, setupDockerImages } from '../src/dr
 import { loadProfile } from '../src/profile/load-profile.ts';
 import { readCsv } from './helpers/csv.ts';
 import { assertNothingLeft } from './helpers/leftovers.ts';
-import { isRoot, simulate } from './helpers/stack.ts';
+import { isRoot, simulate, upStack } from './helpers/stack.ts';
 
 const engine = await dockerAvailable(undefined, 3000);
 const skip = !isRoot ? 'needs root' : !engine.ok ? `needs a Docker engine (${engine.reason}); CI starts one with .ci/start-dockerd` : '';
@@ -60,6 +60,18 @@ describe.skipIf(!!skip)(`the profiles under --driver docker${skip ? ` (skipped: 
     expect(labelled()).toBe('');
     await assertNothingLeft();
   }, 420_000);
+
+  it('up leaves the containers running after the command exits; down removes them', async () => {
+    const stack = await upStack('test/fixtures/profiles/pg-redis.yml', { driver: 'docker' });
+    try {
+      const ids = execFileSync('docker', ['ps', '-q', '--filter', `label=simulate.run=${stack.runId}`], { encoding: 'utf8' }).trim().split('\n').filter(Boolean);
+      expect(ids).toHaveLength(2);
+    } finally {
+      await stack.down();
+    }
+    expect(labelled()).toBe('');
+    await assertNothingLeft();
+  }, 300_000);
 
   it('full-elk: OOM kills confirmed by the engine (exit 137, State.OOMKilled), restarts by its policy; nothing left', async () => {
     const r = await simulate(['--profile', 'full-elk', '--driver', 'docker', '--duration', '40', '--out', out], { timeoutMs: 400_000 });

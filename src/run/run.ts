@@ -98,6 +98,8 @@ class Run {
   private prevSwap = 0;
   private totals = { requests: 0, errors: 0 };
   private alerts: FiredAlert[] = [];
+  /** The app's cache counters when the first judged stage began. */
+  private cacheAtJudgedStart?: Promise<{ hits: number; misses: number } | undefined>;
   /** Every event of the run (state.events keeps only the latest, for the screen). */
   private eventLog: RunEvent[] = [];
   private readonly internal = new AbortController();
@@ -114,7 +116,9 @@ class Run {
   ) {
     this.state = initialState({ runId, stack, driver: driver.name, cgroupVersion, startedAt: Date.now() });
     this.outputs = new RunOutputs(runDir, stack);
-    opts.signal.addEventListener('abort', () => this.internal.abort(), { once: true });
+    // A Ctrl-C that came while the profile was loading or the reaper ran counts too.
+    if (opts.signal.aborted) this.internal.abort();
+    else opts.signal.addEventListener('abort', () => this.internal.abort(), { once: true });
   }
 
   private t(at = Date.now()): number {
@@ -181,12 +185,15 @@ class Run {
       if (opts.detach) return this.finish(undefined, undefined, undefined);
 
       if (this.scenario) {
-        const before = stack.appService ? await readCacheCounters(stack.appUrl) : undefined;
         load = await this.runLoad(this.scenario);
         if (stack.appService) {
+          // Over the judged stages only: the counters were read when the first of them began.
+          const before = await this.cacheAtJudgedStart;
           const after = await readCacheCounters(stack.appUrl);
-          const d = before && after ? after.hits - before.hits + (after.misses - before.misses) : 0;
-          cacheHitRate = before && after && d > 0 ? (after.hits - before.hits) / d : null;
+          const hits = before && after ? after.hits - before.hits : -1;
+          const lookups = before && after ? hits + (after.misses - before.misses) : 0;
+          // A counter that went down means the app restarted mid-run: no honest delta then.
+          cacheHitRate = hits >= 0 && lookups > 0 ? hits / lookups : null;
         }
       } else {
         await this.watch(opts.durationS ?? 60);
@@ -298,6 +305,7 @@ class Run {
     this.loadRunning = true;
     const run = startLoad(scenario, { baseUrl: this.stack.appUrl, model: this.opts.model, signal: this.internal.signal });
     run.on('stage', (st) => {
+      if (!st.excluded && !this.cacheAtJudgedStart && this.stack.appService) this.cacheAtJudgedStart = readCacheCounters(this.stack.appUrl);
       this.state.stage = { name: st.name, index: st.index, count: st.count, startedAtS: this.t(), durationS: st.durationS, excluded: st.excluded };
       this.emit({ kind: 'stage-start', detail: `stage ${st.index + 1}/${st.count} ${st.name}: ${st.durationS} s${st.excluded ? ' (excluded from the verdict)' : ''}` });
     });

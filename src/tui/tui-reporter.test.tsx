@@ -44,8 +44,8 @@ describe('TUI reporter (real Ink on a test terminal)', () => {
     await r.close?.();
     const screen = strip(stderr.text());
     expect(screen).toContain('simulate full-elk');
-    expect(screen).toContain('Verdict: FAIL - 5 of 7 targets missed');
-    expect(screen).toContain('grafana, elasticsearch, logstash, kibana');
+    expect(screen).toContain('Verdict: FAIL - 2 of 7 targets missed');
+    expect(screen).toContain('elasticsearch, logstash, kibana, grafana');
     // Written once, not repeated by the unmount.
     expect(screen.match(/Verdict: FAIL/g)).toHaveLength(1);
     const results = stdout.text();

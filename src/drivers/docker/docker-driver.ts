@@ -31,6 +31,8 @@ interface Running {
   dead: boolean;
   lastOomAt?: number;
   log?: WriteStream;
+  /** The engine's log streams being copied into `log` (one per start). */
+  follows: Array<NodeJS.ReadableStream & { destroy?: () => void }>;
 }
 
 export interface DockerDriverOptions {
@@ -114,6 +116,7 @@ export class DockerDriver implements Driver {
     const running: Running = {
       container,
       dead: false,
+      follows: [],
       handle: { name: spec.name, spec, containerId: container.id, image: image.split(':')[0], cgroup: undefined as never, oomKillsReported: 0 },
     };
     this.byContainer.set(container.id, running);
@@ -246,7 +249,8 @@ export class DockerDriver implements Driver {
     running.container
       .logs({ follow: true, stdout: true, stderr: true, since: sinceS })
       .then((stream) => {
-        const s = stream as NodeJS.ReadableStream;
+        const s = stream as NodeJS.ReadableStream & { destroy?: () => void };
+        running.follows.push(s);
         this.docker.modem.demuxStream(s, passTo(log), passTo(log));
         s.on('error', () => undefined);
       })
@@ -341,6 +345,19 @@ export class DockerDriver implements Driver {
   async down(): Promise<void> {
     this.downDone ??= this.tearDown();
     return this.downDone;
+  }
+
+  /**
+   * `simulate up`: stop listening (events, logs) so this process can exit; the containers keep running,
+   * and the engine keeps applying their restart policy.
+   */
+  release(): void {
+    this.stopping = true;
+    this.events?.destroy?.();
+    for (const r of this.running.values()) {
+      for (const f of r.follows) f.destroy?.();
+      r.log?.end();
+    }
   }
 
   private async tearDown(): Promise<void> {

@@ -15,11 +15,13 @@ describe('json reporter', () => {
       },
     });
     const oom = loadRunState('full-elk-oom');
+    const steady = loadRunState('4gb-steady');
     r.onStart?.(loadRunState('4gb-starting'));
     for (const e of oom.events) r.onEvent?.(e, oom);
-    r.onTick?.({ ...oom, elapsedS: 141 });
-    r.onTick?.({ ...oom, elapsedS: 141.5 }); // within the interval: no line
+    r.onTick?.({ ...oom, elapsedS: oom.elapsedS - 1 });
+    r.onTick?.({ ...oom, elapsedS: oom.elapsedS - 0.5 }); // within the interval: no line
     r.onTick?.(oom);
+    r.onTick?.(steady);
     // Infinity is not JSON: an unlimited figure becomes null.
     r.onEnd?.({ ...loadRunState('full-elk-verdict'), stack: { ...oom.stack, limit: Infinity } });
     await r.close?.();
@@ -27,13 +29,23 @@ describe('json reporter', () => {
     expect(out.endsWith('\n')).toBe(true);
     const lines = out.trimEnd().split('\n');
     const objs = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(objs.map((o) => o.type)).toEqual(['start', ...oom.events.map(() => 'event'), 'status', 'status', 'end']);
-    expect(objs[0]).toMatchObject({ runId: 'r-20251125-193000-4gb', capBytes: 4 * 1024 ** 3, cgroupVersion: 1 });
+    expect(objs.map((o) => o.type)).toEqual(['start', ...oom.events.map(() => 'event'), 'status', 'status', 'status', 'end']);
+    expect(objs[0]).toMatchObject({ runId: '20261125-203327-3f98', capBytes: 4 * 1024 ** 3, cgroupVersion: 1 });
     const kill = objs.find((o) => o.kind === 'oom-kill');
-    expect(kill).toMatchObject({ service: 'elasticsearch', pid: 52183, t: 117 });
-    const status = objs.find((o) => o.type === 'status') as { stack: Record<string, unknown>; load: Record<string, unknown> };
-    expect(status.stack.history).toBeUndefined();
-    expect(status.load.p99Ms).toBe(2410);
+    expect(kill).toMatchObject({ service: 'elasticsearch', pid: 16129, t: 8 });
+    type Status = { t: number; stack: Record<string, unknown>; load?: Record<string, unknown>; services: Array<Record<string, unknown>> };
+    const statuses = objs.filter((o) => o.type === 'status') as unknown as Status[];
+    expect(statuses.map((x) => x.t)).toEqual([8, 9, 33]);
+    // During the kill: the kill in the figures, no load yet (none is made up), no histories.
+    const atKill = statuses[1]!;
+    expect(atKill.stack.history).toBeUndefined();
+    expect(atKill.stack).toMatchObject({ oomKills: 1, peakWorkingSet: oom.stack.peakWorkingSet });
+    expect(atKill.services.find((x) => x.name === 'elasticsearch')).toMatchObject({ status: 'oom-killed', oomKills: 1, pid: 16129 });
+    expect(atKill.load).toBeUndefined();
+    // Under load: the last second's figures, without their histories.
+    const underLoad = statuses[2]!;
+    expect(underLoad.load).toMatchObject({ p99Ms: 4.955, completedRps: 299, totalRequests: 7099 });
+    expect(underLoad.load!.rpsHistory).toBeUndefined();
     const end = objs.at(-1) as { pass: boolean; verdict: { targets: unknown[]; standins: string[] }; stack: { limit: unknown } };
     expect(end.pass).toBe(false);
     expect(end.verdict.targets).toHaveLength(7);
