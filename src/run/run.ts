@@ -18,7 +18,7 @@ import { Monitor, type Sample } from '../monitor/monitor.ts';
 import { loadProfile } from '../profile/load-profile.ts';
 import type { Stack } from '../profile/stack.ts';
 import type { Reporter } from '../report/reporter.ts';
-import { computeVerdict } from '../verdict/verdict.ts';
+import { computeVerdict, throughputLimit } from '../verdict/verdict.ts';
 import type { OomKillRecord, RunEvent, RunState } from './events.ts';
 import { fetchFiredAlerts, type FiredAlert } from './prometheus-alerts.ts';
 import { RunOutputs, runJson } from './run-outputs.ts';
@@ -102,6 +102,8 @@ class Run {
   private cacheAtJudgedStart?: Promise<{ hits: number; misses: number } | undefined>;
   /** Every event of the run (state.events keeps only the latest, for the screen). */
   private eventLog: RunEvent[] = [];
+  /** Targets already reported as missed (once each). */
+  private missed = new Set<string>();
   private readonly internal = new AbortController();
 
   constructor(
@@ -132,6 +134,10 @@ class Run {
     applyEvent(this.state, event);
     this.outputs.event(event, this.state);
     this.opts.reporter.onEvent?.(event, this.state);
+    if (event.kind === 'oom-kill') {
+      const kills = this.eventLog.filter((x) => x.kind === 'oom-kill').length;
+      this.noteMissed('oom_kills', kills > this.stack.targets.maxOomKills, `${kills} OOM kill${kills > 1 ? 's' : ''} (target <= ${this.stack.targets.maxOomKills})`);
+    }
   };
 
   private writeRunJson(extra: Record<string, unknown> = {}): void {
@@ -260,6 +266,8 @@ class Run {
     const t = this.t(s.at);
     this.state.elapsedS = t;
     this.memorySeries.push({ t, workingSet: s.stack.workingSet });
+    const free = this.stack.capBytes - s.stack.workingSet;
+    this.noteMissed('free_memory', free < this.stack.targets.minFreeBytes, `only ${(free / 1024 / 1024).toFixed(0)} MB of the cap left free (target >= ${(this.stack.targets.minFreeBytes / 1e6).toFixed(0)} MB)`);
     // A few pages of swap are noise; a megabyte is the stack swapping.
     if (s.stack.swap >= 1024 * 1024 && !this.swapSeen) {
       this.swapSeen = true;
@@ -311,6 +319,7 @@ class Run {
     });
     run.on('second', (w) => {
       this.loadWindows.push(w);
+      if (!w.excluded) this.noteMissedTargets(w);
       this.totals.requests += w.completed + w.errors + w.dropped;
       this.totals.errors += w.errors + w.dropped;
       applyLoadWindow(this.state, w, run.model, this.totals);
@@ -323,6 +332,30 @@ class Run {
     } finally {
       this.loadRunning = false;
     }
+  }
+
+  /**
+   * The first second each target broke, as an event while the run goes (the verdict at the end judges the
+   * whole of the judged stages; this is the moment a reader of the timeline looks for).
+   */
+  private noteMissedTargets(w: SecondWindow): void {
+    const tg = this.stack.targets;
+    const ended = w.completed + w.errors + w.dropped;
+    if (ended === 0) return;
+    const at = `in second ${this.loadStartT + w.t} of the run`;
+    const checks: Array<[string, boolean, string]> = [
+      ['avg_latency', w.latency.avgMs > tg.avgLatencyMs, `average latency ${w.latency.avgMs.toFixed(0)} ms ${at} (target <= ${tg.avgLatencyMs} ms)`],
+      ['p99_latency', w.latency.p99Ms >= tg.p99Ms, `p99 latency ${w.latency.p99Ms.toFixed(0)} ms ${at} (target < ${tg.p99Ms} ms)`],
+      ['throughput', w.completed < throughputLimit(tg), `${w.completed} req/s completed ${at} (target >= ${throughputLimit(tg)} req/s)`],
+      ['error_rate', (w.errors + w.dropped) / ended > tg.maxErrorRate, `${w.errors + w.dropped} of ${ended} requests failed or dropped ${at} (target <= ${(tg.maxErrorRate * 100).toFixed(0)} %)`],
+    ];
+    for (const [name, broke, detail] of checks) this.noteMissed(name, broke, detail);
+  }
+
+  private noteMissed(name: string, broke: boolean, detail: string): void {
+    if (!broke || this.missed.has(name)) return;
+    this.missed.add(name);
+    this.emit({ kind: 'target-missed', detail });
   }
 
   private stageExtras(st: StageResult, verdict?: string) {
