@@ -6,6 +6,8 @@ import type { ServiceKind } from '../profile/stack.ts';
 
 export type ServiceStatus =
   | 'unavailable'
+  /** Not started yet: it waits for its turn in depends_on order. */
+  | 'waiting'
   | 'starting'
   | 'ready'
   | 'restarting'

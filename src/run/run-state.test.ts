@@ -55,9 +55,9 @@ function stats(workingSet: number, over: Partial<MemoryStats> = {}): MemoryStats
 }
 
 describe('initialState', () => {
-  it('starts services stopped, or unavailable with their reason', () => {
+  it('starts services waiting (not started yet), or unavailable with their reason', () => {
     const s = fresh();
-    expect(svc(s, 'postgres')).toMatchObject({ status: 'stopped', kind: 'real', budgetBytes: 1024 * MB, restarts: 0, oomKills: 0 });
+    expect(svc(s, 'postgres')).toMatchObject({ status: 'waiting', kind: 'real', budgetBytes: 1024 * MB, restarts: 0, oomKills: 0 });
     expect(svc(s, 'kibana')).toMatchObject({ status: 'unavailable', kind: 'unavailable', reason: 'not installed' });
     expect(s.stack).toMatchObject({ limit: 4096 * MB, oomKills: 0, history: [] });
     expect(s.phase).toBe('starting');
@@ -78,7 +78,7 @@ describe('applyEvent', () => {
     applyEvent(s, ev('service-restart', 'postgres', '', 13));
     expect(svc(s, 'postgres').restarts).toBe(2);
     // Other services untouched.
-    expect(svc(s, 'app')).toMatchObject({ status: 'stopped', restarts: 0 });
+    expect(svc(s, 'app')).toMatchObject({ status: 'waiting', restarts: 0 });
   });
 
   it('counts OOM kills on the service and on the stack', () => {

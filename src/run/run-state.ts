@@ -32,7 +32,7 @@ export function initialState(opts: {
       (s): ServiceState => ({
         name: s.name,
         kind: s.launch ? s.kind : 'unavailable',
-        status: s.launch ? 'stopped' : 'unavailable',
+        status: s.launch ? 'waiting' : 'unavailable',
         reason: s.unavailableReason,
         budgetBytes: s.budgetBytes,
         memory: { workingSet: 0, rss: 0, cache: 0, swap: 0, peak: 0, oomKills: 0 },

@@ -12,6 +12,7 @@ import { seg, type LineModel, type SegmentTone } from './segments.ts';
 
 const STATUS_TONE: Record<ServiceState['status'], SegmentTone> = {
   unavailable: 'dim',
+  waiting: 'dim',
   starting: 'warn',
   ready: 'good',
   restarting: 'warn',
