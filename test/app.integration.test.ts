@@ -132,7 +132,7 @@ describe.skipIf(!!skipReason)(`app against real PostgreSQL + Redis${skipReason ?
   });
 
   it("the stack's Prometheus loads the ten alert rules and scrapes the app", async () => {
-    const prom = 'http://127.0.0.1:59090';
+    const prom = 'http://127.0.0.1:19090';
     const rules = (await (await fetch(`${prom}/api/v1/rules`)).json()) as { data: { groups: Array<{ rules: Array<{ name: string; health: string; lastError?: string }> }> } };
     const all = rules.data.groups.flatMap((g) => g.rules);
     expect(all.map((r) => r.name)).toEqual(expect.arrayContaining(['ServiceDown', 'HighMemoryUsage', 'HighAPILatency', 'LowCacheHitRate', 'StackMemoryHigh', 'DBConnectionsHigh']));

@@ -41,11 +41,11 @@ describe('simulate with bad input exits 2 with one line', () => {
 describe('simulate in a bad environment exits 3 with one line', () => {
   it.skipIf(!isRoot)('a port the stack needs is already in use (needs root)', async () => {
     const server = net.createServer();
-    await new Promise<void>((r) => server.listen(56479, '127.0.0.1', r));
+    await new Promise<void>((r) => server.listen(16479, '127.0.0.1', r));
     try {
       const r = await simulate(['--profile', 'test/fixtures/profiles/pg-redis.yml', '--driver', 'process', '--no-load', '--duration', '5', '--no-tui'], { timeoutMs: 60_000 });
       expect(r.code).toBe(3);
-      expect(r.stderr).toMatch(/simulate: port 56479 \(cache\) is already in use on 127\.0\.0\.1 — stop what listens there/);
+      expect(r.stderr).toMatch(/simulate: port 16479 \(cache\) is already in use on 127\.0\.0\.1 — stop what listens there/);
       await assertNothingLeft();
     } finally {
       server.close();

@@ -50,7 +50,7 @@ describe('the shipped profiles', () => {
     for (const name of ['elasticsearch', 'logstash', 'kibana', 'grafana']) {
       expect(s.services.find((x) => x.name === name)!.kind).toBe('standin');
     }
-    expect(s.services.find((x) => x.name === 'app')!.environment.LOG_SHIP_URL).toBe('http://127.0.0.1:58080/');
+    expect(s.services.find((x) => x.name === 'app')!.environment.LOG_SHIP_URL).toBe('http://127.0.0.1:18080/');
   });
 });
 
@@ -58,12 +58,12 @@ describe("a team's own Compose file", () => {
   it('runs well-known images from command, environment, ports and volumes alone, under any service names', () => {
     const s = loadProfile(path.join(FIXTURES, 'pg-redis.yml'), { workDir: '/w' });
     const db = s.services.find((x) => x.name === 'db')!;
-    expect(db.launch!.argv).toEqual(expect.arrayContaining(['-p', '55532', 'shared_buffers=32MB', 'listen_addresses=127.0.0.1']));
+    expect(db.launch!.argv).toEqual(expect.arrayContaining(['-p', '15532', 'shared_buffers=32MB', 'listen_addresses=127.0.0.1']));
     expect(db.launch!.argv).toContain('/w/volumes/dbdata/pgdata');
     expect(db.launch!.init[0].argv.join(' ')).toContain("--username='team'");
     expect(db.launch!.afterReady[0].argv.join(' ')).toContain('CREATE DATABASE "teamdb"');
     const cache = s.services.find((x) => x.name === 'cache')!;
-    expect(cache.launch!.argv).toEqual(expect.arrayContaining(['--port', '56479', '--maxmemory', '32mb']));
+    expect(cache.launch!.argv).toEqual(expect.arrayContaining(['--port', '16479', '--maxmemory', '32mb']));
     expect(s.capBytes).toBe(512 * 1024 ** 2);
   });
 
