@@ -2,10 +2,17 @@
  * Bad input and a missing environment: one line naming the problem and what to do, exit 2 (input) or
  * 3 (environment), and nothing of ours left running.
  */
+import fs from 'node:fs';
 import net from 'node:net';
-import { describe, expect, it } from 'vitest';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { isRoot, simulate } from './helpers/stack.ts';
 import { assertNothingLeft } from './helpers/leftovers.ts';
+
+// A run that fails at the port check has already opened its run folder: keep it out of results/.
+const out = fs.mkdtempSync(path.join(os.tmpdir(), 'simulate-cli-'));
+afterAll(() => fs.rmSync(out, { recursive: true, force: true }));
 
 function oneLine(stderr: string): string {
   const lines = stderr.trim().split('\n');
@@ -43,7 +50,7 @@ describe('simulate in a bad environment exits 3 with one line', () => {
     const server = net.createServer();
     await new Promise<void>((r) => server.listen(16479, '127.0.0.1', r));
     try {
-      const r = await simulate(['--profile', 'test/fixtures/profiles/pg-redis.yml', '--driver', 'process', '--no-load', '--duration', '5', '--no-tui'], { timeoutMs: 60_000 });
+      const r = await simulate(['--profile', 'test/fixtures/profiles/pg-redis.yml', '--driver', 'process', '--no-load', '--duration', '5', '--no-tui', '--out', out], { timeoutMs: 60_000 });
       expect(r.code).toBe(3);
       expect(r.stderr).toMatch(/simulate: port 16479 \(cache\) is already in use on 127\.0\.0\.1 — stop what listens there/);
       await assertNothingLeft();
