@@ -2,12 +2,12 @@
  * Make, open, list and drop our cgroups. Paths are relative to the hierarchy root, e.g.
  * `/simulate/r-abc`: the same string Docker's `--cgroup-parent` takes (cgroupfs driver).
  */
-import { mkdir, rmdir } from 'node:fs/promises';
+import { mkdir, readdir, rmdir } from 'node:fs/promises';
 import path from 'node:path';
 import { InputError } from '../errors.ts';
 import type { MemoryCgroup } from './cgroup.ts';
 import { BaseCgroup, normaliseCgroupPath } from './cgroup-base.ts';
-import { childDirs, fileExists } from './cgroup-files.ts';
+import { childDirs, fileExists, rmdirTree } from './cgroup-files.ts';
 import { CgroupV1 } from './cgroup-v1.ts';
 import { CgroupV2, enableControllers } from './cgroup-v2.ts';
 import { detectCgroups, requireWritableCgroups, type CgroupLayout } from './detect-cgroups.ts';
@@ -106,6 +106,37 @@ export async function removeIfEmpty(relPath: string, opts: CgroupOptions = {}): 
 export async function listRunCgroups(opts: CgroupOptions = {}): Promise<string[]> {
   const layout = opts.layout ?? (await detectCgroups());
   const names = new Set<string>();
-  for (const dir of controllerDirs(layout, RUNS_PARENT, true)) for (const name of await childDirs(dir)) names.add(name);
+  for (const dir of await everyHierarchy(layout, RUNS_PARENT)) for (const name of await childDirs(dir)) names.add(name);
   return [...names].sort();
+}
+
+/**
+ * Every hierarchy's directory for `relPath`: on v1, Docker's engine makes the run's cgroup in each
+ * controller (blkio, pids, devices, …), not only in memory and cpu. v2 has one.
+ */
+async function everyHierarchy(layout: CgroupLayout, relPath: string): Promise<string[]> {
+  if (layout.version === 2) return [path.join(layout.memoryRoot, relPath)];
+  const root = path.dirname(layout.memoryRoot);
+  const names = await readdir(root).catch(() => [] as string[]);
+  return names.map((n) => path.join(root, n, relPath)).filter(fileExists);
+}
+
+/**
+ * Remove `relPath` (a run's cgroup, now without processes) in every hierarchy, deepest first, then the
+ * shared `/simulate` where nothing else is left in it. The engine removes a container's cgroups a moment
+ * after the container itself, so this retries for a few seconds.
+ */
+export async function removeEverywhere(relPath: string, opts: CgroupOptions & { waitMs?: number } = {}): Promise<void> {
+  const layout = opts.layout ?? (await detectCgroups());
+  const rel = normaliseCgroupPath(relPath);
+  const deadline = Date.now() + (opts.waitMs ?? 3000);
+  for (;;) {
+    const left: string[] = [];
+    for (const dir of await everyHierarchy(layout, rel)) await rmdirTree(dir).catch(() => left.push(dir));
+    if (left.length === 0 || Date.now() > deadline) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  for (const dir of await everyHierarchy(layout, RUNS_PARENT)) {
+    if ((await childDirs(dir)).length === 0) await rmdir(dir).catch(() => undefined);
+  }
 }

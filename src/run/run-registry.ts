@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { listRunCgroups, openCgroup, removeIfEmpty, RUNS_PARENT } from '../cgroups/index.ts';
+import { listRunCgroups, openCgroup, removeEverywhere, removeIfEmpty, RUNS_PARENT } from '../cgroups/index.ts';
 
 export const WORK_BASE = process.env.SIMULATE_WORK_DIR ?? '/var/tmp/simulate';
 
@@ -124,5 +124,7 @@ export async function destroyRun(runId: string, rec?: OwnerRecord, graceMs = 10_
     }
     await parent.destroy();
   }
+  // Whatever else of the run is left in any hierarchy (the engine's blkio, pids, … directories).
+  await removeEverywhere(cgPath).catch(() => undefined);
   fs.rmSync(workDirOf(runId), { recursive: true, force: true });
 }

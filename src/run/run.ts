@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import type http from 'node:http';
 import path from 'node:path';
 import type { MemoryCgroup, MemoryStats } from '../cgroups/cgroup.ts';
-import { createCgroup, detectCgroups, RUNS_PARENT, removeIfEmpty } from '../cgroups/index.ts';
+import { createCgroup, detectCgroups, RUNS_PARENT, removeEverywhere, removeIfEmpty } from '../cgroups/index.ts';
 import type { Driver, DriverName } from '../drivers/driver.ts';
 import { checkPortsFree } from '../drivers/process/process-driver.ts';
 import { EnvironmentError, InterruptedError } from '../errors.ts';
@@ -394,6 +394,7 @@ class Run {
     await this.driver.down().catch(() => undefined);
     this.exporter?.close();
     await this.parent?.destroy().catch(() => undefined);
+    if (this.parent) await removeEverywhere(this.parent.path).catch(() => undefined);
     await removeIfEmpty(RUNS_PARENT).catch(() => false);
     fs.rmSync(this.workDir, { recursive: true, force: true });
     try {

@@ -14,7 +14,9 @@ export function leftoverRuns(): string[] {
       return [];
     }
   };
-  return [...new Set([...dirs(MEMORY_ROOT), ...dirs('/sys/fs/cgroup/cpu/simulate'), ...dirs('/var/tmp/simulate')])];
+  // Every hierarchy: Docker's engine makes the run's cgroup in blkio, pids, devices, … too.
+  const hierarchies = fs.existsSync('/sys/fs/cgroup') ? fs.readdirSync('/sys/fs/cgroup').map((c) => `/sys/fs/cgroup/${c}/simulate`) : [];
+  return [...new Set([...hierarchies.flatMap(dirs), ...dirs('/var/tmp/simulate')])];
 }
 
 export function pidsIn(runId: string): number[] {
