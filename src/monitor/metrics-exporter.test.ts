@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Launch, ServiceSpec, Stack } from '../profile/stack.ts';
+import { MB, testService, testStack } from '../../test/helpers/stack-model.ts';
 import { applyEvent, applyMemory, initialState } from '../run/run-state.ts';
 import { renderMetrics, sumCounter } from './metrics-exporter.ts';
 
@@ -20,32 +20,11 @@ describe('sumCounter', () => {
 });
 
 describe('renderMetrics', () => {
-  const MB = 1024 * 1024;
-  const launch: Launch = { argv: ['/bin/true'], env: {}, init: [], afterReady: [], dataDirs: [], ready: { kind: 'none' }, readyTimeoutMs: 1000 };
-  const svc = (name: string, over: Partial<ServiceSpec> = {}): ServiceSpec => ({
-    name,
-    kind: 'real',
-    dependsOn: [],
-    restart: 'no',
-    ports: [],
-    environment: {},
-    volumes: [],
-    launch,
-    ...over,
-  });
-  const stack: Stack = {
-    name: 'test',
-    file: '/x/test.yml',
-    dir: '/x',
-    capBytes: 4096 * MB,
-    swapBytes: 0,
-    cpus: 0,
-    targets: { avgLatencyMs: 60, minRps: 300, p99Ms: 1000, maxOomKills: 0, minFreeBytes: 800 * MB, minCacheHitRate: 0.5, maxErrorRate: 0.01 },
-    scenario: 'steady',
-    appUrl: 'http://127.0.0.1:8000',
-    safetyLineBytes: 3200 * MB,
-    services: [svc('postgres'), svc('grafana', { kind: 'standin' }), svc('kibana', { launch: undefined, unavailableReason: 'absent' })],
-  };
+  const stack = testStack([
+    testService('postgres'),
+    testService('grafana', { kind: 'standin' }),
+    testService('kibana', { launch: undefined, unavailableReason: 'absent' }),
+  ]);
 
   function state() {
     const s = initialState({ runId: 'r', stack, driver: 'process', cgroupVersion: 1, startedAt: 0 });

@@ -2,43 +2,15 @@ import { describe, expect, it } from 'vitest';
 import type { MemoryStats } from '../cgroups/cgroup.ts';
 import { newHistogram, summarize } from '../load/latency-histogram.ts';
 import type { SecondWindow } from '../load/types.ts';
-import type { Launch, ServiceSpec, Stack } from '../profile/stack.ts';
+import { MB, testService, testStack } from '../../test/helpers/stack-model.ts';
 import type { RunEvent, RunEventKind } from './events.ts';
 import { applyEvent, applyLoadWindow, applyMemory, initialState } from './run-state.ts';
 
-const MB = 1024 * 1024;
-
-const launch: Launch = {
-  argv: ['/bin/true'],
-  env: {},
-  init: [],
-  afterReady: [],
-  dataDirs: [],
-  ready: { kind: 'none' },
-  readyTimeoutMs: 1000,
-};
-
-function service(name: string, over: Partial<ServiceSpec> = {}): ServiceSpec {
-  return { name, kind: 'real', dependsOn: [], restart: 'no', ports: [], environment: {}, volumes: [], launch, ...over };
-}
-
-const stack: Stack = {
-  name: 'test',
-  file: '/x/test.yml',
-  dir: '/x',
-  capBytes: 4096 * MB,
-  swapBytes: 0,
-  cpus: 0,
-  targets: { avgLatencyMs: 60, minRps: 300, p99Ms: 1000, maxOomKills: 0, minFreeBytes: 800 * MB, minCacheHitRate: 0.5, maxErrorRate: 0.01 },
-  scenario: 'steady',
-  appUrl: 'http://127.0.0.1:8000',
-  safetyLineBytes: 3200 * MB,
-  services: [
-    service('postgres', { budgetBytes: 1024 * MB }),
-    service('app'),
-    service('kibana', { launch: undefined, unavailableReason: 'not installed' }),
-  ],
-};
+const stack = testStack([
+  testService('postgres', { budgetBytes: 1024 * MB }),
+  testService('app'),
+  testService('kibana', { launch: undefined, unavailableReason: 'not installed' }),
+]);
 
 const fresh = () => initialState({ runId: 'r', stack, driver: 'process', cgroupVersion: 1, startedAt: 0 });
 

@@ -261,7 +261,7 @@ class Run {
   private onSample(s: Sample, writeRow = true): void {
     if (this.state.phase === 'stopping' || this.state.phase === 'done') return; // a read that finished during teardown
     this.lastSample = s;
-    const psi = s.psi ? { some10: s.psi.some.avg10, full10: s.psi.full?.avg10 ?? 0 } : undefined;
+    const psi = psiOf(s);
     applyMemory(this.state, s.stack, s.services, psi);
     const t = this.t(s.at);
     this.state.elapsedS = t;
@@ -283,7 +283,7 @@ class Run {
 
   private writeRow(at: number, window: SecondWindow | undefined): void {
     const s = this.lastSample;
-    const psi = s?.psi ? { some10: s.psi.some.avg10, full10: s.psi.full?.avg10 ?? 0 } : undefined;
+    const psi = s && psiOf(s);
     this.outputs.row({
       at,
       t: this.t(at),
@@ -442,6 +442,11 @@ class Run {
     this.opts.reporter.onEnd?.(this.state);
     return { state: this.state, runDir: this.runDir, exitCode, appUrl: this.stack.appUrl, stack: this.stack };
   }
+}
+
+/** PSI over the last 10 s, as the state and timeseries.csv carry it. */
+function psiOf(s: Sample): { some10: number; full10: number } | undefined {
+  return s.psi ? { some10: s.psi.some.avg10, full10: s.psi.full?.avg10 ?? 0 } : undefined;
 }
 
 function loadSummary(load: LoadResult) {

@@ -147,15 +147,8 @@ export class ProcessDriver implements Driver {
     r.restartTimer = setTimeout(() => {
       if (this.stopping) return;
       this.spawn(r);
-      const current = r.child!;
       ctx.emit({ kind: 'service-restart', service: name, pid: r.handle.pid, detail: `restarted by policy ${r.handle.spec.restart} after ${wait} ms back-off` });
-      void waitReady(r.handle.spec.launch!.ready, {
-        timeoutMs: r.handle.spec.launch!.readyTimeoutMs,
-        signal: ctx.signal,
-        stillAlive: () => r.child === current && current.exitCode === null && current.signalCode === null,
-      }).then((o) => {
-        if (o === 'ready' && !this.stopping) ctx.emit({ kind: 'service-ready', service: name, pid: r.handle.pid, detail: 'ready again' });
-      });
+      this.reportReadyLater(r, ctx);
     }, wait);
   }
 
