@@ -16,7 +16,7 @@ import type { DriverContext } from '../src/drivers/driver.ts';
 import { DockerDriver, dockerAvailable, dockerImagesReady, reapDockerRuns, setupDockerImages } from '../src/drivers/docker/index.ts';
 import { execIn } from '../src/drivers/docker/container-run.ts';
 import type { Launch, ServiceSpec, Stack } from '../src/profile/stack.ts';
-import type { RunEvent } from '../src/run/events.ts';
+import type { RunEvent } from '../src/model/index.ts';
 
 const isRoot = process.getuid?.() === 0;
 const engine = await dockerAvailable();

@@ -1,5 +1,5 @@
 import { InputError } from '../errors.ts';
-import { createReporter } from '../report/reporter.ts';
+import { createReporter } from './choose-reporter.ts';
 import { runSimulation, type RunOptions } from '../run/run.ts';
 import type { CliArgs } from './args.ts';
 import { abortOnSignals } from './interrupts.ts';

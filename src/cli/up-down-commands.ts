@@ -3,7 +3,7 @@
  * stops what `up` left, or one run by id.
  */
 import { InputError } from '../errors.ts';
-import { createReporter } from '../report/reporter.ts';
+import { createReporter } from './choose-reporter.ts';
 import { destroyRun, knownRuns, readOwner, reap } from '../run/run-registry.ts';
 import { runSimulation } from '../run/run.ts';
 import { dockerReaper } from '../run/choose-driver.ts';

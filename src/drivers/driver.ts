@@ -4,7 +4,7 @@
  */
 import type { MemoryCgroup } from '../cgroups/cgroup.ts';
 import type { ServiceSpec, Stack } from '../profile/stack.ts';
-import type { RunEvent } from '../run/events.ts';
+import type { RunEvent } from '../model/index.ts';
 
 export type DriverName = 'process' | 'docker';
 

@@ -4,7 +4,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseScenario, simpleScenario } from './scenario.ts';
 import { startLoad } from './start-load.ts';
-import { startLocalServer, stallingHandler, type LocalServer } from './local-test-server.ts';
+import { startLocalServer, stallingHandler, type LocalServer } from '../../test/helpers/local-test-server.ts';
 import type { LatencySample } from './types.ts';
 
 let server: LocalServer | undefined;

@@ -5,7 +5,7 @@ import { build } from 'hdr-histogram-js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseScenario } from './scenario.ts';
 import { startLoad } from './start-load.ts';
-import { startLocalServer, type LocalServer } from './local-test-server.ts';
+import { startLocalServer, type LocalServer } from '../../test/helpers/local-test-server.ts';
 import { appendStageSummary, LOCUST_COLUMNS, SUMMARY_HEADER, csvField } from './summary-csv.ts';
 import { PERCENTILES, type LatencySample } from './types.ts';
 

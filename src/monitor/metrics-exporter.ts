@@ -3,7 +3,7 @@
  * stack's memory and OOM kills as series, so the seed's "memory > 3.2 GB" alert has something to read.
  */
 import http from 'node:http';
-import type { RunState } from '../run/events.ts';
+import type { RunState } from '../model/index.ts';
 
 export function renderMetrics(s: RunState): string {
   const lines: string[] = [];

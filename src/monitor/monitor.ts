@@ -5,7 +5,7 @@
 import type { MemoryCgroup, MemoryStats } from '../cgroups/cgroup.ts';
 import { readKernelOomKills, readPsi, uptimeSeconds, type KernelOomKill, type Psi } from '../cgroups/index.ts';
 import type { ServiceHandle } from '../drivers/driver.ts';
-import type { RunEvent } from '../run/events.ts';
+import type { RunEvent } from '../model/index.ts';
 
 export interface Sample {
   at: number;

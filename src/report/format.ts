@@ -3,7 +3,7 @@
  * same text. Sizes are binary (1 GB = 1024³ bytes), like Docker, Compose and the profile parser,
  * so a `4g` cap prints as `4.00 GB`.
  */
-import type { TargetResult } from '../run/events.ts';
+import type { TargetResult } from '../model/index.ts';
 
 const KB = 1024;
 const MB = 1024 ** 2;

@@ -9,7 +9,7 @@ import type { MemoryStats } from '../cgroups/cgroup.ts';
 import type { SecondWindow } from '../load/index.ts';
 import type { Stack } from '../profile/stack.ts';
 import { CsvFile } from '../report/csv-file.ts';
-import type { RunEvent, RunState } from './events.ts';
+import type { RunEvent, RunState } from '../model/index.ts';
 
 const MB = 1024 * 1024;
 const mb = (b: number | undefined) => (b === undefined ? '' : Math.round((b / MB) * 10) / 10);

@@ -3,7 +3,7 @@ import type { MemoryStats } from '../cgroups/cgroup.ts';
 import { newHistogram, summarize } from '../load/latency-histogram.ts';
 import type { SecondWindow } from '../load/types.ts';
 import { MB, testService, testStack } from '../../test/helpers/stack-model.ts';
-import type { RunEvent, RunEventKind } from './events.ts';
+import type { RunEvent, RunEventKind } from '../model/index.ts';
 import { applyEvent, applyLoadWindow, applyMemory, initialState } from './run-state.ts';
 
 const stack = testStack([

@@ -5,7 +5,7 @@
 import type { MemoryStats } from '../cgroups/cgroup.ts';
 import type { SecondWindow } from '../load/index.ts';
 import type { Stack } from '../profile/stack.ts';
-import type { RunEvent, RunState, ServiceState } from './events.ts';
+import type { RunEvent, RunState, ServiceState } from '../model/index.ts';
 
 const HISTORY = 120;
 const EVENTS_KEPT = 50;

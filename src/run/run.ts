@@ -17,9 +17,9 @@ import { readCacheCounters, startMetricsExporter } from '../monitor/metrics-expo
 import { Monitor, type Sample } from '../monitor/monitor.ts';
 import { loadProfile } from '../profile/load-profile.ts';
 import type { Stack } from '../profile/stack.ts';
-import type { Reporter } from '../report/reporter.ts';
+import type { Reporter } from '../model/index.ts';
 import { computeVerdict, throughputLimit } from '../verdict/verdict.ts';
-import type { OomKillRecord, RunEvent, RunState } from './events.ts';
+import type { OomKillRecord, RunEvent, RunState } from '../model/index.ts';
 import { fetchFiredAlerts, type FiredAlert } from './prometheus-alerts.ts';
 import { RunOutputs, runJson } from './run-outputs.ts';
 import { processStart, reap, workDirOf, writeOwner, type OwnerRecord } from './run-registry.ts';

@@ -5,7 +5,7 @@
  */
 import React from 'react';
 import { Box } from 'ink';
-import type { RunState } from '../run/events.ts';
+import type { RunState } from '../model/index.ts';
 import { eventLines } from './EventLog.tsx';
 import { headerLines } from './Header.tsx';
 import { loadLines } from './LoadPanel.tsx';

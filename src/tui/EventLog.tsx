@@ -1,6 +1,6 @@
 /** The newest events (kills, restarts, swap starts, targets first missed, ...), newest last. */
 import React from 'react';
-import type { RunEvent, RunState } from '../run/events.ts';
+import type { RunEvent, RunState } from '../model/index.ts';
 import { eventTone, formatEventLine } from '../report/reporters/event-text.ts';
 import { Lines } from './theme.tsx';
 import { seg, type LineModel } from './segments.ts';

@@ -1,6 +1,6 @@
 /** Who and where: profile, driver, cap, cgroup version, run id; then phase, stage and the clock. */
 import React from 'react';
-import type { RunState } from '../run/events.ts';
+import type { RunState } from '../model/index.ts';
 import { formatBytes, formatDuration, sanitize } from '../report/format.ts';
 import { stageText } from '../report/reporters/event-text.ts';
 import { Lines } from './theme.tsx';

@@ -3,7 +3,7 @@
  * each against its target (green meets it, red misses it), with rate and p99 history lines.
  */
 import React from 'react';
-import type { RunState } from '../run/events.ts';
+import type { RunState } from '../model/index.ts';
 import { formatCount, formatMs, formatPercent, formatRate } from '../report/format.ts';
 import { liveChecks } from '../report/reporters/live-checks.ts';
 import { runs, sparkline } from './glyphs.ts';

@@ -3,7 +3,7 @@
  * (and against the cap where the terminal is wide), swap, restarts, OOM kills.
  */
 import React from 'react';
-import type { RunState, ServiceState } from '../run/events.ts';
+import type { RunState, ServiceState } from '../model/index.ts';
 import { fit, formatBytes, formatCount, formatPercent } from '../report/format.ts';
 import { kindLabel, statusLabel } from '../report/reporters/memory-table.ts';
 import { bar } from './glyphs.ts';

@@ -4,7 +4,7 @@
  * the safety line in red).
  */
 import React from 'react';
-import type { RunState } from '../run/events.ts';
+import type { RunState } from '../model/index.ts';
 import { formatBytes, formatCount, formatPercent } from '../report/format.ts';
 import { liveChecks } from '../report/reporters/live-checks.ts';
 import { bar, runs, sparkline } from './glyphs.ts';

@@ -5,7 +5,7 @@
  */
 import React, { useEffect, useState } from 'react';
 import { Static, useInput, useStdin, useStdout } from 'ink';
-import type { RunState } from '../run/events.ts';
+import type { RunState } from '../model/index.ts';
 import { Dashboard, FinalReport } from './Dashboard.tsx';
 import { ColorContext } from './theme.tsx';
 

@@ -4,7 +4,7 @@
  * Same rows as the plain text (src/report/reporters), with colour.
  */
 import React from 'react';
-import type { RunState } from '../run/events.ts';
+import type { RunState } from '../model/index.ts';
 import { sanitize } from '../report/format.ts';
 import { MEMORY_COLUMNS, kindLabel, memoryRow, stackTotalParts } from '../report/reporters/memory-table.ts';
 import { columnWidths, layoutRow } from '../report/reporters/text-table.ts';

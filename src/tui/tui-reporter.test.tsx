@@ -3,7 +3,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadRunState } from '../../test/fixtures/run-states/load.ts';
 import { createTuiReporter } from './tui-reporter.tsx';
-import { TestInput, TestOutput } from './test-terminal.ts';
+import { TestInput, TestOutput } from '../../test/helpers/test-terminal.ts';
 
 const strip = (s: string) => s.replace(/\x1b\[[0-?]*[ -/]*[@-~]/g, '').replace(/\x1b\][^\x07]*\x07/g, '');
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { endpointStats, mergeHistograms, newCounters, newHistogram, summarize } from '../load/latency-histogram.ts';
 import type { LoadResult, SecondWindow, StageResult } from '../load/types.ts';
 import type { Targets } from '../profile/stack.ts';
-import type { OomKillRecord, TargetResult } from '../run/events.ts';
+import type { OomKillRecord, TargetResult } from '../model/index.ts';
 import { computeVerdict, type VerdictInput } from './verdict.ts';
 
 const MB = 1024 * 1024;

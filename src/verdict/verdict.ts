@@ -4,7 +4,7 @@
  */
 import type { LoadResult, SecondWindow } from '../load/index.ts';
 import type { Targets } from '../profile/stack.ts';
-import type { OomKillRecord, TargetResult, Verdict } from '../run/events.ts';
+import type { OomKillRecord, TargetResult, Verdict } from '../model/index.ts';
 
 export interface VerdictInput {
   targets: Targets;

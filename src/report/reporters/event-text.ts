@@ -2,7 +2,7 @@
  * One line per engine event and the periodic status line, shared by the plain reporter and the
  * TUI's event log. Text only; the TUI adds colour from `eventTone`.
  */
-import type { RunEvent, RunEventKind, RunState } from '../../run/events.ts';
+import type { RunEvent, RunEventKind, RunState } from '../../model/index.ts';
 import { formatBytes, formatCount, formatDuration, formatMs, formatPercent, formatRate, sanitize } from '../format.ts';
 
 const LABELS: Record<RunEventKind, string> = {

@@ -3,8 +3,7 @@
  * `statusIntervalS` of run time), `end` (with the verdict). Sizes in bytes, times in ms or s as
  * named; an unlimited figure (Infinity) is written as null.
  */
-import type { RunEvent, RunState } from '../../run/events.ts';
-import type { Reporter } from '../reporter.ts';
+import type { Reporter, RunEvent, RunState } from '../../model/index.ts';
 import { flushSink, type TextSink } from './sink.ts';
 
 export interface JsonReporterOptions {

@@ -4,7 +4,7 @@
  * verdict (state.verdict) comes from the engine at the end. `undefined` = not judged now (no load
  * yet, or a warm-up stage the verdict excludes).
  */
-import type { RunState } from '../../run/events.ts';
+import type { RunState } from '../../model/index.ts';
 import { throughputLimit } from '../../verdict/verdict.ts';
 
 export interface LiveChecks {

@@ -2,7 +2,7 @@
  * Per-service memory at the end of a run, as plain text: peak working set against its budget,
  * last rss and swap, OOM kills, and whether the figures are from the real program or a stand-in.
  */
-import type { RunState, ServiceState } from '../../run/events.ts';
+import type { RunState, ServiceState } from '../../model/index.ts';
 import { formatBytes, formatCount, formatPercent, sanitize } from '../format.ts';
 import { renderTable, type Column } from './text-table.ts';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { RunState, StageState } from '../../run/events.ts';
+import type { RunState, StageState } from '../../model/index.ts';
 import { loadRunState } from '../../../test/fixtures/run-states/load.ts';
 import { createPlainReporter } from './plain-reporter.ts';
 import type { TextSink } from './sink.ts';

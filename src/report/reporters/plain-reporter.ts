@@ -3,8 +3,7 @@
  * seconds, all on stderr; the verdict and memory tables on stdout at the end. Never a cursor
  * movement or colour: every line is final once written.
  */
-import type { RunEvent, RunState } from '../../run/events.ts';
-import type { Reporter } from '../reporter.ts';
+import type { Reporter, RunEvent, RunState } from '../../model/index.ts';
 import { formatBytes, formatDuration, sanitize } from '../format.ts';
 import { EVENT_LABEL_WIDTH, formatEventLine, formatStatusLine, stageText } from './event-text.ts';
 import { renderMemoryTable } from './memory-table.ts';

@@ -2,7 +2,7 @@
  * The verdict as plain text: what the plain reporter prints at the end, and what the lead prints
  * for short runs. The TUI draws the same rows with colour (see src/tui/VerdictTable.tsx).
  */
-import type { RunState, TargetResult, Verdict } from '../../run/events.ts';
+import type { RunState, TargetResult, Verdict } from '../../model/index.ts';
 import { formatBytes, formatDuration, formatLimit, formatTargetValue, sanitize } from '../format.ts';
 import { renderTable, type Column } from './text-table.ts';
 

@@ -1,8 +1,10 @@
 import '../../test/helpers/ink-outside-ci.ts';
 import { describe, expect, it } from 'vitest';
 import { loadRunState } from '../../test/fixtures/run-states/load.ts';
-import { TestOutput } from '../tui/test-terminal.ts';
-import { combineReporters, createReporter, isInteractive, type Reporter } from './reporter.ts';
+import { TestOutput } from '../../test/helpers/test-terminal.ts';
+import type { Reporter } from '../model/index.ts';
+import { combineReporters } from '../report/combine-reporters.ts';
+import { createReporter, isInteractive } from './choose-reporter.ts';
 
 async function drive(opts: { tui: boolean; json: boolean; stderrTTY: boolean; env: NodeJS.ProcessEnv }) {
   const stdout = new TestOutput(false);

@@ -1,8 +1,10 @@
 /**
- * What the engine tells its listeners. Reporters (TUI, plain lines, CSV files) only listen;
- * they never compute a figure the engine did not give them.
+ * RunState: everything a reporter sees of a run, kept by the engine (src/run/run-state.ts folds events,
+ * samples and load windows into it). Shared by every layer; it imports only other types.
  */
-import type { ServiceKind } from '../profile/stack.ts';
+import type { ServiceKind, Targets } from '../profile/stack.ts';
+import type { RunEvent } from './events.ts';
+import type { Verdict } from './verdict.ts';
 
 export type ServiceStatus =
   | 'unavailable'
@@ -14,33 +16,6 @@ export type ServiceStatus =
   | 'oom-killed'
   | 'exited'
   | 'stopped';
-
-export type RunEventKind =
-  | 'run-start'
-  | 'service-start'
-  | 'service-ready'
-  | 'service-exit'
-  | 'oom-kill'
-  | 'service-restart'
-  | 'service-unavailable'
-  | 'swap-start'
-  | 'stage-start'
-  | 'target-missed'
-  | 'alert-firing'
-  | 'run-end'
-  | 'info';
-
-export interface RunEvent {
-  /** Wall-clock time, ms since epoch. */
-  at: number;
-  /** Seconds since the run started (what the timeline and CSV rows use). */
-  t: number;
-  kind: RunEventKind;
-  service?: string;
-  pid?: number;
-  /** One human line: reason, exit code, working set at the time of a kill, ... */
-  detail: string;
-}
 
 /** One service's memory, as last sampled. Bytes. */
 export interface ServiceMemory {
@@ -109,39 +84,6 @@ export interface StageState {
   excluded: boolean;
 }
 
-export interface TargetResult {
-  name: string;
-  /** e.g. `average latency`, `p99 latency`, `throughput`, `OOM kills`, ... */
-  label: string;
-  measured: number | null;
-  limit: number;
-  unit: 'ms' | 'req/s' | 'bytes' | 'ratio' | 'count';
-  comparator: '<=' | '>=' | '<';
-  pass: boolean;
-  /** Second of the run at which it first broke, for a fail. */
-  firstBrokeAtS?: number;
-  detail?: string;
-}
-
-export interface OomKillRecord {
-  t: number;
-  service: string;
-  pid?: number;
-  workingSetBytes: number;
-  /** Latency and errors in the seconds around the kill. */
-  around?: string;
-}
-
-export interface Verdict {
-  pass: boolean;
-  model: 'open' | 'closed' | 'none';
-  targets: TargetResult[];
-  oomKills: OomKillRecord[];
-  /** Services whose figures come from a stand-in. */
-  standins: string[];
-  interrupted: boolean;
-}
-
 export interface RunState {
   runId: string;
   profile: string;
@@ -161,7 +103,7 @@ export interface RunState {
   load?: LoadState;
   /** The seed's 3.2 GB safety line, bytes. */
   safetyLineBytes: number;
-  targets: import('../profile/stack.ts').Targets;
+  targets: Targets;
   /** Most recent events, newest last (at most 50). */
   events: RunEvent[];
   verdict?: Verdict;

@@ -1,14 +1,14 @@
 /**
  * Replays recorded RunState snapshots through the real reporters, at speed, to try the TUI and the
  * plain/JSON output in a terminal without running a stack:
- *   npx tsx src/tui/replay.tsx [full-elk|4gb] [--speed 10] [--no-tui] [--json]
+ *   npx tsx test/tools/replay.tsx [full-elk|4gb] [--speed 10] [--no-tui] [--json]
  * It also shows how the engine wires a reporter: start, events, a tick a second, end, close;
  * `q`/Ctrl-C -> onQuit -> close -> exit 130.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { RunState } from '../run/events.ts';
-import { createReporter } from '../report/reporter.ts';
-import { loadRunState } from '../../test/fixtures/run-states/load.ts';
+import type { RunState } from '../../src/model/index.ts';
+import { createReporter } from '../../src/cli/choose-reporter.ts';
+import { loadRunState } from '../fixtures/run-states/load.ts';
 
 const args = process.argv.slice(2);
 const speedAt = args.indexOf('--speed');

@@ -1,15 +1,15 @@
 /**
  * Draw a recorded RunState at a given terminal size, for eyeballing layouts without a run:
- *   npx tsx src/tui/preview.tsx test/fixtures/run-states/full-elk-oom.json [columns] [rows] [--final]
+ *   npx tsx test/tools/preview.tsx test/fixtures/run-states/full-elk-oom.json [columns] [rows] [--final]
  * Colours follow NO_COLOR / FORCE_COLOR like the real TUI.
  */
 import React from 'react';
 import { readFileSync } from 'node:fs';
 import { renderToString } from 'ink';
-import type { RunState } from '../run/events.ts';
-import { Dashboard, FinalReport } from './Dashboard.tsx';
-import { ColorContext, colorsEnabled } from './theme.tsx';
-import { ensureColorLevel } from './tui-reporter.tsx';
+import type { RunState } from '../../src/model/index.ts';
+import { Dashboard, FinalReport } from '../../src/tui/Dashboard.tsx';
+import { ColorContext, colorsEnabled } from '../../src/tui/theme.tsx';
+import { ensureColorLevel } from '../../src/tui/tui-reporter.tsx';
 
 const [file, cols = '80', rows = '24'] = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 if (!file) {

@@ -1,25 +1,12 @@
 /**
- * A reporter listens to the engine: every hook optional, several reporters at once (vitest's
- * model). Reporters only show what RunState holds; they never compute a result.
+ * Which reporters a command gets: the TUI, plain lines or JSON lines, by the flags and the terminal.
+ * Choosing sits in the CLI (the one layer that knows both report/ and tui/), so neither imports the other.
  */
-import type { RunEvent, RunState } from '../run/events.ts';
-import { createJsonReporter } from './reporters/json-reporter.ts';
-import { createPlainReporter } from './reporters/plain-reporter.ts';
+import type { Reporter } from '../model/index.ts';
+import { combineReporters } from '../report/combine-reporters.ts';
+import { createJsonReporter } from '../report/reporters/json-reporter.ts';
+import { createPlainReporter } from '../report/reporters/plain-reporter.ts';
 import { createTuiReporter } from '../tui/tui-reporter.tsx';
-
-export { renderVerdictText } from './reporters/verdict-text.ts';
-export { renderMemoryTable } from './reporters/memory-table.ts';
-
-export interface Reporter {
-  onStart?(s: RunState): void;
-  onEvent?(e: RunEvent, s: RunState): void;
-  /** About once a second. */
-  onTick?(s: RunState): void;
-  /** The run is over and `s.verdict` is set (unless it ended before targets could be checked). */
-  onEnd?(s: RunState): void;
-  /** Finish output (unmount the TUI, flush streams). Call once, after onEnd or on interrupt. */
-  close?(): Promise<void>;
-}
 
 export interface CreateReporterOptions {
   tui: boolean;
@@ -59,28 +46,4 @@ export function createReporter(opts: CreateReporterOptions): Reporter {
   }
   if (tui) return createTuiReporter({ stderr: opts.stderr, stdout: opts.stdout, env, onQuit: opts.onQuit });
   return createPlainReporter({ stdout: opts.stdout, stderr: opts.stderr });
-}
-
-/** Several reporters as one; a reporter that throws does not stop the others (or the run). */
-export function combineReporters(...reporters: Reporter[]): Reporter {
-  const each = (fn: (r: Reporter) => void) => {
-    let first: unknown;
-    for (const r of reporters) {
-      try {
-        fn(r);
-      } catch (err) {
-        first ??= err;
-      }
-    }
-    if (first !== undefined) throw first;
-  };
-  return {
-    onStart: (s) => each((r) => r.onStart?.(s)),
-    onEvent: (e, s) => each((r) => r.onEvent?.(e, s)),
-    onTick: (s) => each((r) => r.onTick?.(s)),
-    onEnd: (s) => each((r) => r.onEnd?.(s)),
-    close: async () => {
-      await Promise.all(reporters.map((r) => r.close?.()));
-    },
-  };
 }
