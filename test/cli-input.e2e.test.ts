@@ -32,6 +32,12 @@ describe('simulate with bad input exits 2 with one line', () => {
     [['--frobnicate'], /Unknown option '--frobnicate' — see `simulate --help`/],
     [[], /no profile given — pass --profile 4gb/],
     [['--target', 'http://10.1.2.3/', '--rate', '10'], /allow-remote/],
+    // --set: checked against the profile before anything starts.
+    [['--profile', '4gb', '--set', 'nosuch.environment.X=1'], /--set nosuch\.environment\.X=1: docker\/4gb\.yml has no service "nosuch" — use one of: postgres, redis, app/],
+    [['--profile', '4gb', '--set', 'app.restart=[1, 2]'], /--set: services\.app\.restart: .* \(from --set app\.restart=\[1, 2\]\)/],
+    [['--profile', '4gb', '--set', 'redis.x-simulate.budget=true'], /--set: services\.redis\.x-simulate\.budget: .*\(from --set redis\.x-simulate\.budget=true\)/],
+    [['--profile', '4gb', '--set', 'app.enviroment.CACHE_ENABLED=false'], /unknown field "enviroment" of service app/],
+    [['--profile', '4gb', '--set', 'app.environment'], /--set app\.environment: expected SERVICE\.PATH=VALUE/],
   ])('%j', async (args, pattern) => {
     const r = await simulate(args as string[], { timeoutMs: 30_000 });
     expect(r.code).toBe(2);

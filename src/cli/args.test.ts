@@ -28,6 +28,7 @@ describe('parseCli', () => {
       out: 'results',
       scenario: undefined,
       model: 'open',
+      overrides: [],
       noLoad: false,
       tui: true,
       json: false,
@@ -39,6 +40,13 @@ describe('parseCli', () => {
       help: false,
       version: false,
     });
+  });
+
+  it('collects every --set in order', () => {
+    expect(parseCli(['-p', '4gb', '--set', 'app.environment.CACHE_ENABLED=false', '--set', 'grafana.x-simulate.enabled=false']).overrides).toEqual([
+      'app.environment.CACHE_ENABLED=false',
+      'grafana.x-simulate.enabled=false',
+    ]);
   });
 
   it('reads a full run command line', () => {

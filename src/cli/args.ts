@@ -15,6 +15,7 @@ export const OPTIONS = {
   out: { type: 'string', default: 'results' },
   scenario: { type: 'string', short: 's' },
   model: { type: 'string', default: 'open' },
+  set: { type: 'string', multiple: true },
   'no-load': { type: 'boolean', default: false },
   'no-tui': { type: 'boolean', default: false },
   json: { type: 'boolean', default: false },
@@ -68,6 +69,7 @@ export function parseCli(argv: string[]) {
     out: v.out,
     scenario: v.scenario,
     model: v.model as 'open' | 'closed',
+    overrides: v.set ?? [],
     noLoad: v['no-load'],
     tui: !v['no-tui'],
     json: v.json,
@@ -114,6 +116,9 @@ Options
   --scenario, -s NAME|FILE   scenario (scenarios/<name>.yaml); default from the profile
   --model        open|closed open: fixed arrival rate, latency from the scheduled send (default);
                              closed: autocannon, for saturation
+  --set          SERVICE.PATH=VALUE   change one field of the profile for this run (repeatable), e.g.
+                             --set app.environment.CACHE_ENABLED=false, --set grafana.x-simulate.enabled=false,
+                             --set x-simulate.cap=3g; validated like the profile; run.json records it
   --no-load                  bring the stack up and watch memory only
   --out          DIR         results folder (default results); each run writes <DIR>/<run-id>/
   --csv          FILE        also write the summary CSV to FILE

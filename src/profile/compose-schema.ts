@@ -62,6 +62,8 @@ export const standinSchema = z.looseObject({
 });
 
 export const serviceExtSchema = z.looseObject({
+  /** false: leave the service out of the run (a variant without Grafana, say). */
+  enabled: z.boolean().optional(),
   /** The seed's memory budget for this service, shown against its working set. */
   budget: size.optional(),
   process: processSchema.optional(),

@@ -13,6 +13,7 @@ import type { Launch, PortMapping, ServiceSpec, Stack, Targets, VolumeMount } fr
 import { WELL_KNOWN } from './well-known/index.ts';
 import { standinLaunch } from './standin-launch.ts';
 import { sortByDependencies } from './depends-on.ts';
+import { applyOverrides, overrideFor, parseOverride } from './overrides.ts';
 
 export const REPO_ROOT = path.resolve(import.meta.dirname, '..', '..');
 export const PROFILES_DIR = path.join(REPO_ROOT, 'docker');
@@ -34,6 +35,8 @@ export interface LoadOptions {
   cap?: string;
   swap?: string;
   cpus?: number;
+  /** `--set SERVICE.PATH=VALUE`, applied to the Compose document before it is validated. */
+  overrides?: string[];
 }
 
 /** `4gb` → docker/4gb.yml; anything with a slash or a .yml/.yaml ending is a path. */
@@ -73,9 +76,20 @@ export function parseProfile(text: string, file: string, opts: LoadOptions = {})
     const where = e.linePos?.[0] ? `${rel}:${e.linePos[0].line}:${e.linePos[0].col}` : rel;
     throw new InputError(`${where}: malformed YAML: ${e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}`, 'fix the YAML syntax at that line');
   }
-  const parsed = composeSchema.safeParse(doc.toJS());
+  const overrides = (opts.overrides ?? []).map(parseOverride);
+  const js: unknown = doc.toJS();
+  applyOverrides(js, overrides, rel);
+  const parsed = composeSchema.safeParse(js);
   if (!parsed.success) {
-    throw new InputError(`${rel} is not a valid profile\n${formatIssues(parsed.error).map((l) => `  ${l}`).join('\n')}`, 'fix the fields listed below');
+    const lines = formatIssues(parsed.error).map((l, i) => {
+      const o = overrideFor(parsed.error.issues[i]!.path, overrides);
+      return `  ${l}${o ? ` (from --set ${o.raw})` : ''}`;
+    });
+    const fromSet = lines.every((l) => l.includes('(from --set'));
+    throw new InputError(
+      fromSet && lines.length === 1 ? `--set: ${lines[0]!.trim()}` : `${rel} is not a valid profile\n${lines.join('\n')}`,
+      fromSet ? 'give the field a value of the type the profile uses' : 'fix the fields listed below',
+    );
   }
   const problems: string[] = [];
   const stack = buildStack(parsed.data, file, opts, problems);
@@ -115,11 +129,16 @@ function buildStack(compose: ComposeFile, file: string, opts: LoadOptions, probl
   };
 
   const services: ServiceSpec[] = [];
+  // `x-simulate.enabled: false` (usually from `--set grafana.x-simulate.enabled=false`): the service is
+  // left out of this run, and depending on it is no longer waiting for it.
+  const disabled = Object.entries(compose.services).filter(([, svc]) => svc['x-simulate']?.enabled === false).map(([n]) => n);
   for (const [svcName, svc] of Object.entries(compose.services)) {
+    if (disabled.includes(svcName)) continue;
     services.push(buildService(svcName, svc, dir, workDir, capBytes, problems));
   }
   const names = new Set(services.map((s) => s.name));
   for (const s of services) {
+    s.dependsOn = s.dependsOn.filter((d) => !disabled.includes(d));
     for (const d of s.dependsOn) if (!names.has(d)) problems.push(`services.${s.name}.depends_on: unknown service "${d}"`);
   }
   checkPortClashes(services, problems);
@@ -145,6 +164,8 @@ function buildStack(compose: ComposeFile, file: string, opts: LoadOptions, probl
     safetyLineBytes: size(ext.safety_line, 'x-simulate.safety_line', problems, Math.round(capBytes * 0.8)),
     metricsPort: ext.metrics_port,
     services: ordered,
+    overrides: opts.overrides ?? [],
+    disabled,
   };
 }
 

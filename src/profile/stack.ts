@@ -134,4 +134,8 @@ export interface Stack {
   metricsPort?: number;
   /** Services in start order (depends_on first). */
   services: ServiceSpec[];
+  /** `--set` overrides this stack was built with, as written (run.json records them). */
+  overrides?: string[];
+  /** Services of the file left out of this run (`x-simulate.enabled: false`). */
+  disabled?: string[];
 }

@@ -136,6 +136,8 @@ export function runJson(state: RunState, stack: Stack, extra: Record<string, unk
     startedAt: new Date(state.startedAt).toISOString(),
     phase: state.phase,
     host: { kernel: os.release(), node: process.version, cpus: os.cpus().length, memoryBytes: os.totalmem() },
+    overrides: stack.overrides ?? [],
+    ...(stack.disabled?.length ? { disabledServices: stack.disabled } : {}),
     ...extra,
     services: stack.services.map((s) => {
       const st = state.services.find((x) => x.name === s.name);

@@ -40,6 +40,8 @@ export interface RunOptions {
   scenario?: string | null;
   model: 'open' | 'closed';
   sampleIntervalMs: number;
+  /** `--set SERVICE.PATH=VALUE` overrides of the profile for this run. */
+  overrides?: string[];
   /** `simulate up`: leave the stack running. */
   detach?: boolean;
   csvFile?: string;
@@ -64,7 +66,7 @@ export async function runSimulation(opts: RunOptions): Promise<RunResult> {
   const runId = newRunId();
   const workDir = workDirOf(runId);
   // Input first: a bad profile or scenario fails before anything is created (exit 2, nothing to clean).
-  const stack = loadProfile(opts.profile, { workDir, cap: opts.cap, swap: opts.swap, cpus: opts.cpus });
+  const stack = loadProfile(opts.profile, { workDir, cap: opts.cap, swap: opts.swap, cpus: opts.cpus, overrides: opts.overrides });
   let scenario: Scenario | undefined;
   if (opts.scenario !== null && !opts.detach) {
     scenario = await loadScenario(opts.scenario ?? stack.scenario);
