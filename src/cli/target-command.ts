@@ -59,16 +59,13 @@ export async function targetCommand(args: CliArgs): Promise<number> {
   try {
     reporter.onStart?.(state);
     state.phase = 'running';
-    const totals = { requests: 0, errors: 0 };
     const run = startLoad(scenario, { baseUrl: base.origin, model: args.model, signal: interrupts.signal, allowRemote: args.allowRemote });
     run.on('stage', (st) => {
       state.stage = { name: st.name, index: st.index, count: st.count, startedAtS: state.elapsedS, durationS: st.durationS, excluded: st.excluded };
       emit({ kind: 'stage-start', detail: `stage ${st.index + 1}/${st.count} ${st.name}: ${st.durationS} s` });
     });
     run.on('second', (w) => {
-      totals.requests += w.completed + w.errors + w.dropped;
-      totals.errors += w.errors + w.dropped;
-      applyLoadWindow(state, w, run.model, totals);
+      applyLoadWindow(state, w, run.model);
       state.elapsedS = Math.floor((Date.now() - state.startedAt) / 1000);
       outputs.row({ at: Date.now(), t: state.elapsedS, window: w, services: new Map(), capBytes: 0, swapping: false });
       reporter.onTick?.(state);

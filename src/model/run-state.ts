@@ -69,8 +69,15 @@ export interface LoadState {
   errors: number;
   dropped: number;
   inFlight: number;
+  /** Requests that ended (completed + errors + dropped) and those that failed (errors + dropped), whole load. */
   totalRequests: number;
   totalErrors: number;
+  /**
+   * The same over the seconds the verdict judges (warm-up left out), what the live error rate reads;
+   * absent until a judged second ended.
+   */
+  judgedRequests?: number;
+  judgedFailures?: number;
   rpsHistory: number[];
   p99History: number[];
 }

@@ -9,6 +9,8 @@ export interface TargetResult {
   unit: 'ms' | 'req/s' | 'bytes' | 'ratio' | 'count';
   comparator: '<=' | '>=' | '<';
   pass: boolean;
+  /** Why this run cannot judge it (too short, nothing that could fail): shown as "not judged", never as a pass. */
+  notJudged?: string;
   /** Second of the run at which it first broke, for a fail. */
   firstBrokeAtS?: number;
   detail?: string;

@@ -127,14 +127,14 @@ describe('applyMemory', () => {
 });
 
 describe('applyLoadWindow', () => {
-  function win(t: number, completed: number, latUs: number): SecondWindow {
+  function win(t: number, completed: number, latUs: number, excluded = false): SecondWindow {
     const h = newHistogram();
     for (let i = 0; i < completed; i++) h.recordValue(latUs);
     return {
       t,
       stage: 'steady',
       stageIndex: 0,
-      excluded: false,
+      excluded,
       scheduled: completed + 1,
       sent: completed,
       completed,
@@ -150,14 +150,25 @@ describe('applyLoadWindow', () => {
 
   it('shows the last window and keeps 120 s of rate and p99 history', () => {
     const s = fresh();
-    for (let t = 0; t < 125; t++) applyLoadWindow(s, win(t, t + 1, 1000 + t), 'open', { requests: (t + 1) * 10, errors: t });
+    for (let t = 0; t < 125; t++) applyLoadWindow(s, win(t, t + 1, 1000 + t), 'open');
     const l = s.load!;
-    expect(l).toMatchObject({ model: 'open', scheduledRps: 126, completedRps: 125, errors: 2, dropped: 1, inFlight: 3, totalRequests: 1250, totalErrors: 124 });
+    // Ended each second: t+1 completed, 2 errors, 1 dropped; summed over t = 0..124.
+    const ended = (125 * 126) / 2 + 125 * 3;
+    expect(l).toMatchObject({ model: 'open', scheduledRps: 126, completedRps: 125, errors: 2, dropped: 1, inFlight: 3, totalRequests: ended, totalErrors: 375 });
     expect(l.p99Ms).toBeCloseTo(1.124, 3);
     expect(l.rpsHistory).toHaveLength(120);
     expect(l.rpsHistory[0]).toBe(6);
     expect(l.rpsHistory.at(-1)).toBe(125);
     expect(l.p99History).toHaveLength(120);
     expect(l.p99History.at(-1)).toBe(l.p99Ms);
+  });
+
+  it('keeps judged totals apart from the warm-up (what the live error rate and the verdict count)', () => {
+    const s = fresh();
+    applyLoadWindow(s, win(0, 10, 1000, true), 'open');
+    expect(s.load?.judgedRequests).toBeUndefined();
+    applyLoadWindow(s, win(1, 20, 1000), 'open');
+    applyLoadWindow(s, win(2, 30, 1000, true), 'open');
+    expect(s.load).toMatchObject({ totalRequests: 13 + 23 + 33, totalErrors: 9, judgedRequests: 23, judgedFailures: 3 });
   });
 });

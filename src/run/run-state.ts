@@ -103,8 +103,17 @@ export function applyMemory(state: RunState, stack: MemoryStats, services: Map<s
   }
 }
 
-export function applyLoadWindow(state: RunState, w: SecondWindow, model: 'open' | 'closed', totals: { requests: number; errors: number }): void {
+/** Folds one second of load in: the last second's figures, running totals, and the judged totals the verdict counts. */
+export function applyLoadWindow(state: RunState, w: SecondWindow, model: 'open' | 'closed'): void {
   const prev = state.load;
+  const ended = w.completed + w.errors + w.dropped;
+  const failed = w.errors + w.dropped;
+  const judged =
+    w.excluded
+      ? prev?.judgedRequests === undefined
+        ? {}
+        : { judgedRequests: prev.judgedRequests, judgedFailures: prev.judgedFailures ?? 0 }
+      : { judgedRequests: (prev?.judgedRequests ?? 0) + ended, judgedFailures: (prev?.judgedFailures ?? 0) + failed };
   const rpsHistory = [...(prev?.rpsHistory ?? []), w.completed].slice(-HISTORY);
   const p99History = [...(prev?.p99History ?? []), w.latency.p99Ms].slice(-HISTORY);
   state.load = {
@@ -118,8 +127,9 @@ export function applyLoadWindow(state: RunState, w: SecondWindow, model: 'open' 
     errors: w.errors,
     dropped: w.dropped,
     inFlight: w.inFlight,
-    totalRequests: totals.requests,
-    totalErrors: totals.errors,
+    totalRequests: (prev?.totalRequests ?? 0) + ended,
+    totalErrors: (prev?.totalErrors ?? 0) + failed,
+    ...judged,
     rpsHistory,
     p99History,
   };

@@ -18,7 +18,9 @@ import { Monitor, type Sample } from '../monitor/monitor.ts';
 import { loadProfile } from '../profile/load-profile.ts';
 import type { Stack } from '../profile/stack.ts';
 import type { Reporter } from '../model/index.ts';
-import { computeVerdict, throughputLimit } from '../verdict/verdict.ts';
+import { secondSpan } from '../verdict/spans.ts';
+import { checkMoment, missedText, type Span } from '../verdict/targets.ts';
+import { computeVerdict } from '../verdict/verdict.ts';
 import type { OomKillRecord, RunEvent, RunState } from '../model/index.ts';
 import { fetchFiredAlerts, type FiredAlert } from './prometheus-alerts.ts';
 import { RunOutputs, runJson } from './run-outputs.ts';
@@ -98,7 +100,6 @@ class Run {
   /** Swap grew since the last reading: this second was spent swapping out. */
   private swapping = false;
   private prevSwap = 0;
-  private totals = { requests: 0, errors: 0 };
   private alerts: FiredAlert[] = [];
   /** The app's cache counters when the first judged stage began. */
   private cacheAtJudgedStart?: Promise<{ hits: number; misses: number } | undefined>;
@@ -136,10 +137,7 @@ class Run {
     applyEvent(this.state, event);
     this.outputs.event(event, this.state);
     this.opts.reporter.onEvent?.(event, this.state);
-    if (event.kind === 'oom-kill') {
-      const kills = this.eventLog.filter((x) => x.kind === 'oom-kill').length;
-      this.noteMissed('oom_kills', kills > this.stack.targets.maxOomKills, `${kills} OOM kill${kills > 1 ? 's' : ''} (target <= ${this.stack.targets.maxOomKills})`);
-    }
+    if (event.kind === 'oom-kill') this.noteMissed({ oomKills: this.eventLog.filter((x) => x.kind === 'oom-kill').length }, '');
   };
 
   private writeRunJson(extra: Record<string, unknown> = {}): void {
@@ -268,8 +266,7 @@ class Run {
     const t = this.t(s.at);
     this.state.elapsedS = t;
     this.memorySeries.push({ t, workingSet: s.stack.workingSet });
-    const free = this.stack.capBytes - s.stack.workingSet;
-    this.noteMissed('free_memory', free < this.stack.targets.minFreeBytes, `only ${(free / 1024 / 1024).toFixed(0)} MB of the cap left free (target >= ${(this.stack.targets.minFreeBytes / 1e6).toFixed(0)} MB)`);
+    this.noteMissed({ memory: { capBytes: this.stack.capBytes, peakWorkingSet: s.stack.workingSet } }, `at ${t} s`);
     // A few pages of swap are noise; a megabyte is the stack swapping.
     if (s.stack.swap >= 1024 * 1024 && !this.swapSeen) {
       this.swapSeen = true;
@@ -321,10 +318,8 @@ class Run {
     });
     run.on('second', (w) => {
       this.loadWindows.push(w);
-      if (!w.excluded) this.noteMissedTargets(w);
-      this.totals.requests += w.completed + w.errors + w.dropped;
-      this.totals.errors += w.errors + w.dropped;
-      applyLoadWindow(this.state, w, run.model, this.totals);
+      if (!w.excluded) this.noteMissed(secondSpan(w), `in second ${this.loadStartT + w.t} of the run`);
+      applyLoadWindow(this.state, w, run.model);
       this.state.timeLeftS = Math.max(0, Math.ceil(total - (Date.now() - loadStart) / 1000));
       this.writeRow(Date.now(), w);
     });
@@ -337,27 +332,15 @@ class Run {
   }
 
   /**
-   * The first second each target broke, as an event while the run goes (the verdict at the end judges the
-   * whole of the judged stages; this is the moment a reader of the timeline looks for).
+   * The first moment each target broke, as an event while the run goes (the verdict at the end judges the
+   * whole of the judged stages; this is the moment a reader of the timeline looks for). Once per target.
    */
-  private noteMissedTargets(w: SecondWindow): void {
-    const tg = this.stack.targets;
-    const ended = w.completed + w.errors + w.dropped;
-    if (ended === 0) return;
-    const at = `in second ${this.loadStartT + w.t} of the run`;
-    const checks: Array<[string, boolean, string]> = [
-      ['avg_latency', w.latency.avgMs > tg.avgLatencyMs, `average latency ${w.latency.avgMs.toFixed(0)} ms ${at} (target <= ${tg.avgLatencyMs} ms)`],
-      ['p99_latency', w.latency.p99Ms >= tg.p99Ms, `p99 latency ${w.latency.p99Ms.toFixed(0)} ms ${at} (target < ${tg.p99Ms} ms)`],
-      ['throughput', w.completed < throughputLimit(tg), `${w.completed} req/s completed ${at} (target >= ${throughputLimit(tg)} req/s)`],
-      ['error_rate', (w.errors + w.dropped) / ended > tg.maxErrorRate, `${w.errors + w.dropped} of ${ended} requests failed or dropped ${at} (target <= ${(tg.maxErrorRate * 100).toFixed(0)} %)`],
-    ];
-    for (const [name, broke, detail] of checks) this.noteMissed(name, broke, detail);
-  }
-
-  private noteMissed(name: string, broke: boolean, detail: string): void {
-    if (!broke || this.missed.has(name)) return;
-    this.missed.add(name);
-    this.emit({ kind: 'target-missed', detail });
+  private noteMissed(span: Span, at: string): void {
+    for (const c of checkMoment(span, this.stack.targets)) {
+      if (c.pass || this.missed.has(c.def.name)) continue;
+      this.missed.add(c.def.name);
+      this.emit({ kind: 'target-missed', detail: missedText(c, span, at) });
+    }
   }
 
   private stageExtras(st: StageResult, verdict?: string) {

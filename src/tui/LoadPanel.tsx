@@ -9,37 +9,38 @@ import { liveChecks } from '../report/reporters/live-checks.ts';
 import { runs, sparkline } from './glyphs.ts';
 import { Lines } from './theme.tsx';
 import { passTone, seg, type LineModel } from './segments.ts';
-import { throughputLimit } from '../verdict/verdict.ts';
+import { targetDef } from '../verdict/targets.ts';
 
 export function loadLines(state: RunState, width: number): LineModel[] {
   const l = state.load;
   if (!l) return [[seg('Load ', 'plain', true), seg(state.phase === 'done' ? 'none was run' : 'not started yet', 'dim')]];
   const t = state.targets;
   const c = liveChecks(state);
-  const judged = c.completedRps !== undefined;
+  const judged = c.throughput !== undefined;
   const model = l.model === 'open' ? 'open' : 'closed';
-  const errorRate = l.totalRequests > 0 ? l.totalErrors / l.totalRequests : 0;
+  const limit = (name: string) => targetDef(name).limit(t);
 
   const rate: LineModel = [
     seg('Load ', 'plain', true),
     seg(`(${model}) scheduled ${formatRate(l.scheduledRps)} · done `),
-    seg(formatRate(l.completedRps), passTone(c.completedRps), true),
-    seg(` (>= ${throughputLimit(t)})`, 'dim'),
+    seg(formatRate(l.completedRps), passTone(c.throughput?.pass), true),
+    seg(` (>= ${limit('throughput')})`, 'dim'),
     seg(` · in flight ${formatCount(l.inFlight)}`),
   ];
   const latency: LineModel = [
     seg('Latency ', 'plain', true),
     seg('avg '),
-    seg(formatMs(l.avgMs), passTone(c.avgMs), true),
-    seg(` (<= ${formatMs(t.avgLatencyMs)}) · p50 ${formatMs(l.p50Ms)} · p99 `, 'plain'),
-    seg(formatMs(l.p99Ms), passTone(c.p99Ms), true),
-    seg(` (< ${formatMs(t.p99Ms)}) · max ${formatMs(l.maxMs)}`),
+    seg(formatMs(l.avgMs), passTone(c.avg_latency?.pass), true),
+    seg(` (<= ${formatMs(limit('avg_latency'))}) · p50 ${formatMs(l.p50Ms)} · p99 `, 'plain'),
+    seg(formatMs(l.p99Ms), passTone(c.p99_latency?.pass), true),
+    seg(` (< ${formatMs(limit('p99_latency'))}) · max ${formatMs(l.maxMs)}`),
   ];
   const errors: LineModel = [
     seg('Errors ', 'plain', true),
     seg(`${formatCount(l.errors)}/s · ${formatCount(l.totalErrors)} of ${formatCount(l.totalRequests)} `, l.errors > 0 ? 'bad' : 'plain'),
-    seg(formatPercent(errorRate), passTone(c.errorRate), true),
-    seg(` (<= ${formatPercent(t.maxErrorRate)})`, 'dim'),
+    // The rate the verdict judges: over the judged seconds so far, the warm-up left out.
+    ...(c.error_rate ? [seg('judged '), seg(formatPercent(c.error_rate.value), passTone(c.error_rate.pass), true)] : []),
+    seg(` (<= ${formatPercent(limit('error_rate'))})`, 'dim'),
     seg(' · dropped '),
     seg(formatCount(l.dropped), l.dropped > 0 ? 'bad' : 'plain'),
   ];

@@ -13,7 +13,7 @@ import { passTone, seg, type LineModel, type SegmentTone } from './segments.ts';
 
 function stackTone(state: RunState): SegmentTone {
   const checks = liveChecks(state);
-  if (checks.freeMemory === false || state.stack.oomKills > 0) return 'bad';
+  if (checks.free_memory?.pass === false || state.stack.oomKills > 0) return 'bad';
   if (state.safetyLineBytes > 0 && state.stack.workingSet >= state.safetyLineBytes) return 'warn';
   return 'good';
 }
@@ -51,8 +51,8 @@ export function stackLines(state: RunState, width: number, opts: { details?: boo
     const third: LineModel = [seg(`swap ${formatBytes(st.swap)}`, st.swap > 0 ? 'warn' : 'plain')];
     if (st.psiSome10 !== undefined) third.push(seg(` · PSI some ${st.psiSome10.toFixed(1)}%`, st.psiSome10 >= 10 ? 'warn' : 'plain'));
     if (st.psiFull10 !== undefined) third.push(seg(` full ${st.psiFull10.toFixed(1)}%`, st.psiFull10 >= 5 ? 'bad' : 'plain'));
-    third.push(seg(` · OOM kills ${formatCount(st.oomKills)} (max ${formatCount(state.targets.maxOomKills)})`, passTone(checks.oomKills)));
-    third.push(seg(` · keep ${formatBytes(state.targets.minFreeBytes)} free`, passTone(checks.freeMemory)));
+    third.push(seg(` · OOM kills ${formatCount(st.oomKills)} (max ${formatCount(state.targets.maxOomKills)})`, passTone(checks.oom_kills?.pass)));
+    third.push(seg(` · keep ${formatBytes(state.targets.minFreeBytes)} free`, passTone(checks.free_memory?.pass)));
     lines.push(third);
   }
   return lines;

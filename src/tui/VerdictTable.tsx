@@ -26,7 +26,7 @@ export function verdictLines(state: RunState, width: number): LineModel[] {
     lines.push([], [seg(layoutRow(cols, widths, cols.map((c) => c.header)).join('  '), 'dim', true)]);
     v.targets.forEach((t, i) => {
       const cells = layoutRow(cols, widths, rows[i]);
-      const tone = t.pass ? 'good' : 'bad';
+      const tone = t.notJudged !== undefined ? 'warn' : t.pass ? 'good' : 'bad';
       lines.push(cells.flatMap((cell, j) => [seg(j === 0 ? '' : '  '), seg(cell, j === 3 || (j === 1 && !t.pass) ? tone : 'plain', j === 3)]));
     });
   }

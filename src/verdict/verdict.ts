@@ -1,13 +1,17 @@
 /**
- * The verdict: each target of the profile, measured in this run, against its limit. A missed target says
- * by how much and the second of the run at which it first broke. Pure: the run gathers the inputs.
+ * The verdict: each target of the table (targets.ts), measured over the judged stages of this run,
+ * against its limit. A missed target says by how much and the second of the run at which it first
+ * broke. Pure: the run gathers the inputs.
  */
-import type { LoadResult, SecondWindow } from '../load/index.ts';
-import type { Targets } from '../profile/stack.ts';
+import type { LoadResult } from '../load/index.ts';
 import type { OomKillRecord, TargetResult, Verdict } from '../model/index.ts';
+import type { Targets } from '../profile/stack.ts';
+import { secondSpan, stageSpan } from './spans.ts';
+import { firstBroke, judge, TARGETS, type Span, type TargetDef } from './targets.ts';
 
 export interface VerdictInput {
   targets: Targets;
+  /** 0 = no stack of ours (`--target`): memory targets do not apply. */
   capBytes: number;
   load?: LoadResult;
   /** Run second at which the load's second 0 began. */
@@ -19,162 +23,57 @@ export interface VerdictInput {
   cacheHitRate?: number | null;
   standins: string[];
   interrupted: boolean;
+  /** The table to judge by (default: every target); a workflow adds its own entries here. */
+  defs?: readonly TargetDef[];
+  /** Extra figures for added targets, merged into the judged run's span. */
+  extraSpan?: Partial<Span>;
 }
 
-/**
- * "Sustains 300 req/s": completed at the target rate, less the error budget (one failed request in
- * 18,000 is an error-rate question, not a throughput one). The live screen shows the same limit.
- */
-export function throughputLimit(tg: Targets): number {
-  return round2(tg.minRps * (1 - tg.maxErrorRate));
+/** The judged run as one span: the judged stages merged, peak memory, every kill. */
+export function runSpan(input: VerdictInput): Span {
+  const span: Span = { ...(input.load ? stageSpan(input.load.overall) : {}) };
+  if (input.load && input.cacheHitRate !== undefined) span.cacheHitRate = input.cacheHitRate;
+  if (input.capBytes > 0) {
+    // A loop, not Math.max(...spread): a long run sampled often has more readings than the call stack takes arguments.
+    const peak = input.memory.reduce((max, m) => Math.max(max, m.workingSet), 0);
+    span.memory = { capBytes: input.capBytes, peakWorkingSet: input.memory.length ? peak : undefined };
+    span.oomKills = input.oomKills.length;
+    span.kills = input.oomKills.map((k) => ({ t: k.t, service: k.service }));
+  }
+  return { ...span, ...input.extraSpan };
+}
+
+/** Every moment of the run a target can break at: judged load seconds, memory readings, kills. */
+export function runMoments(input: VerdictInput): Array<{ t: number; span: Span }> {
+  const moments: Array<{ t: number; span: Span }> = [];
+  for (const w of input.load?.seconds ?? []) if (!w.excluded) moments.push({ t: input.loadStartT + w.t, span: secondSpan(w) });
+  if (input.capBytes > 0) {
+    for (const m of input.memory) moments.push({ t: m.t, span: { memory: { capBytes: input.capBytes, peakWorkingSet: m.workingSet } } });
+    input.oomKills.forEach((k, i) => moments.push({ t: k.t, span: { oomKills: i + 1 } }));
+  }
+  return moments;
 }
 
 export function computeVerdict(input: VerdictInput): Verdict {
-  const { targets: tg, load } = input;
+  const span = runSpan(input);
+  const moments = runMoments(input);
   const results: TargetResult[] = [];
-  const measured = load?.seconds.filter((w) => !w.excluded) ?? [];
-  const firstSecond = (bad: (w: SecondWindow) => boolean) => {
-    const w = measured.find(bad);
-    return w ? input.loadStartT + w.t : undefined;
-  };
-
-  if (load) {
-    const o = load.overall.aggregate;
-    const measuredAny = o.count > 0;
-    results.push(
-      check({
-        name: 'avg_latency',
-        label: 'average latency',
-        measured: measuredAny ? o.avgMs : null,
-        limit: tg.avgLatencyMs,
-        unit: 'ms',
-        comparator: '<=',
-        firstBroke: () => firstSecond((w) => w.completed + w.errors + w.dropped > 0 && w.latency.avgMs > tg.avgLatencyMs),
-      }),
-      check({
-        name: 'throughput',
-        label: 'throughput (completed)',
-        measured: measuredAny ? o.okRps : null,
-        limit: throughputLimit(tg),
-        unit: 'req/s',
-        comparator: '>=',
-        firstBroke: () => firstSecond((w) => w.completed < throughputLimit(tg)),
-        // Nothing measured: the detail says so (check's 'not measured'), not the limit's arithmetic.
-        detail: !measuredAny
-          ? undefined
-          : o.rps < tg.minRps
-            ? `the scenario offered only ${o.rps.toFixed(0)} req/s`
-            : `target ${tg.minRps} req/s less the ${(tg.maxErrorRate * 100).toFixed(0)} % error budget`,
-      }),
-      check({
-        name: 'p99_latency',
-        label: 'p99 latency',
-        measured: measuredAny ? o.percentiles['99'] : null,
-        limit: tg.p99Ms,
-        unit: 'ms',
-        comparator: '<',
-        firstBroke: () => firstSecond((w) => w.completed + w.errors + w.dropped > 0 && w.latency.p99Ms >= tg.p99Ms),
-      }),
-      check({
-        name: 'error_rate',
-        label: 'errors and drops',
-        measured: measuredAny ? o.errorRate : null,
-        limit: tg.maxErrorRate,
-        unit: 'ratio',
-        comparator: '<=',
-        firstBroke: () =>
-          firstSecond((w) => {
-            const n = w.completed + w.errors + w.dropped;
-            return n > 0 && (w.errors + w.dropped) / n > tg.maxErrorRate;
-          }),
-      }),
-    );
-    if (input.cacheHitRate !== undefined) {
-      results.push(
-        check({
-          name: 'cache_hit_rate',
-          label: 'cache hit rate',
-          measured: input.cacheHitRate,
-          limit: tg.minCacheHitRate,
-          unit: 'ratio',
-          comparator: '>=',
-          detail: input.cacheHitRate === null ? 'the app did not answer /metrics' : undefined,
-        }),
-      );
+  for (const def of input.defs ?? TARGETS) {
+    const r = judge(def, span, input.targets);
+    if (!r) continue;
+    if (!r.pass && !r.notJudged) {
+      const at = firstBroke(def, moments, input.targets);
+      if (at !== undefined) r.firstBrokeAtS = at;
     }
+    results.push(r);
   }
-
-  // `--target` runs have no stack and no cap: memory targets do not apply.
-  if (input.capBytes > 0) results.push(...memoryTargets(input));
-
   return {
-    pass: !input.interrupted && results.every((r) => r.pass),
-    model: load?.model ?? 'none',
+    // A target that could not be judged is not a pass, but not a miss either: it is reported as such.
+    pass: !input.interrupted && results.every((r) => r.pass || r.notJudged !== undefined),
+    model: input.load?.model ?? 'none',
     targets: results,
     oomKills: input.oomKills,
     standins: input.standins,
     interrupted: input.interrupted,
-  };
-}
-
-function memoryTargets(input: VerdictInput): TargetResult[] {
-  const tg = input.targets;
-  const results: TargetResult[] = [];
-  const kills = input.oomKills.length;
-  results.push(
-    check({
-      name: 'oom_kills',
-      label: 'OOM kills',
-      measured: kills,
-      limit: tg.maxOomKills,
-      unit: 'count',
-      comparator: '<=',
-      firstBroke: () => input.oomKills[tg.maxOomKills]?.t,
-      detail: kills ? input.oomKills.map((k) => `${k.service} at ${k.t}s`).join(', ') : undefined,
-    }),
-  );
-  // A loop, not Math.max(...spread): a long run sampled often has more readings than the call stack takes arguments.
-  const peak = input.memory.reduce((max, m) => Math.max(max, m.workingSet), 0);
-  results.push(
-    check({
-      name: 'free_memory',
-      label: 'memory left free (cap − peak)',
-      measured: input.memory.length ? input.capBytes - peak : null,
-      limit: tg.minFreeBytes,
-      unit: 'bytes',
-      comparator: '>=',
-      firstBroke: () => input.memory.find((m) => input.capBytes - m.workingSet < tg.minFreeBytes)?.t,
-    }),
-  );
-  return results;
-}
-
-function round2(n: number): number {
-  return Math.round(n * 100) / 100;
-}
-
-function check(c: {
-  name: string;
-  label: string;
-  measured: number | null;
-  limit: number;
-  unit: TargetResult['unit'];
-  comparator: TargetResult['comparator'];
-  firstBroke?: () => number | undefined;
-  detail?: string;
-}): TargetResult {
-  const m = c.measured;
-  const pass =
-    m !== null && Number.isFinite(m) && (c.comparator === '<=' ? m <= c.limit : c.comparator === '>=' ? m >= c.limit : m < c.limit);
-  return {
-    name: c.name,
-    label: c.label,
-    measured: m,
-    limit: c.limit,
-    unit: c.unit,
-    comparator: c.comparator,
-    pass,
-    ...(pass ? {} : { firstBrokeAtS: c.firstBroke?.() }),
-    ...(c.detail ? { detail: c.detail } : m === null ? { detail: 'not measured' } : {}),
   };
 }

@@ -24,10 +24,15 @@ export function verdictRow(t: TargetResult, withNote: boolean): string[] {
     t.label || t.name,
     formatTargetValue(t.measured, t.unit),
     formatLimit(t),
-    t.pass ? 'PASS' : 'FAIL',
+    resultText(t),
     !t.pass && t.firstBrokeAtS !== undefined ? formatDuration(t.firstBrokeAtS) : '-',
   ];
   return withNote ? [...row, sanitize(t.detail ?? '')] : row;
+}
+
+/** PASS, FAIL, or NOT JUDGED (a target this run could not fail is never shown as a pass). */
+export function resultText(t: TargetResult): string {
+  return t.notJudged !== undefined ? 'NOT JUDGED' : t.pass ? 'PASS' : 'FAIL';
 }
 
 export function verdictRows(v: Verdict): string[][] {
@@ -48,9 +53,13 @@ export function modelText(model: Verdict['model']): string {
 
 /** `Verdict: FAIL - 2 of 7 targets missed`, plus `(interrupted)`. */
 export function verdictHeadline(v: Verdict): string {
-  const missed = v.targets.filter((t) => !t.pass).length;
-  const what = v.targets.length === 0 ? 'no targets checked' : missed === 0 ? `all ${v.targets.length} targets met` : `${missed} of ${v.targets.length} targets missed`;
-  return `Verdict: ${v.pass ? 'PASS' : 'FAIL'} - ${what}${v.interrupted ? ' (interrupted: partial run)' : ''}`;
+  const unjudged = v.targets.filter((t) => t.notJudged !== undefined).length;
+  const judged = v.targets.length - unjudged;
+  const missed = v.targets.filter((t) => !t.pass && t.notJudged === undefined).length;
+  const what =
+    v.targets.length === 0 ? 'no targets checked' : missed === 0 ? `all ${judged} targets met` : `${missed} of ${judged} targets missed`;
+  const rest = unjudged > 0 ? `, ${unjudged} not judged` : '';
+  return `Verdict: ${v.pass ? 'PASS' : 'FAIL'} - ${what}${rest}${v.interrupted ? ' (interrupted: partial run)' : ''}`;
 }
 
 /** Each kill as `1:42  elasticsearch pid 4242 killed at 1.02 GB working set`, and what happened around it. */

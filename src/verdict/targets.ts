@@ -1,0 +1,229 @@
+/**
+ * The one table of targets. The final verdict (verdict.ts), the run's target-missed events (run/run.ts)
+ * and the live checks on screen (report/reporters/live-checks.ts) all read it, and this is the only
+ * module that compares a figure with a limit (`meets`). Adding a target is one entry in TARGETS, plus
+ * (when it reads something new) an optional field of `Span`.
+ *
+ * A target reads a Span: the figures of one stretch of the run. The same entry is measured over one
+ * second (events, live screen, when a target first broke), over one stage, or over the judged run
+ * (the verdict), so the three can no longer disagree about what is measured.
+ */
+import type { TargetResult } from '../model/index.ts';
+import type { Targets } from '../profile/stack.ts';
+import { formatTargetValue } from '../report/format.ts';
+
+export type Comparator = TargetResult['comparator'];
+export type TargetUnit = TargetResult['unit'];
+
+/** What a target reads over a stretch of the run. An absent part: the span holds nothing of that kind. */
+export interface Span {
+  /** Load over the span; absent when no judged load ran in it (no scenario, or a warm-up the verdict excludes). */
+  load?: {
+    /** Requests that ended: completed + errors + dropped. */
+    requests: number;
+    /** Errors + dropped. */
+    failed: number;
+    /** Completed (2xx/3xx) per second. */
+    okRps: number;
+    /** What the scenario offered per second (scheduled, or sent in the closed model). */
+    offeredRps: number;
+    /** Latency of the requests that ended; null when none did. */
+    avgMs: number | null;
+    p99Ms: number | null;
+  };
+  /** The stack's memory; absent without a cap (`--target`: no stack of ours). */
+  memory?: {
+    capBytes: number;
+    /** Highest working set in the span; undefined when nothing was read. */
+    peakWorkingSet?: number;
+  };
+  /** OOM kills from the start of the run to the end of the span; absent without a stack of ours. */
+  oomKills?: number;
+  /** The kills themselves, for the verdict's note. */
+  kills?: Array<{ t: number; service: string }>;
+  /** Cache hit rate over the span; null when the app did not answer; absent when there is no app to ask. */
+  cacheHitRate?: number | null;
+}
+
+/** A target that cannot fail in this span says why, and is never a pass. */
+export interface NotJudged {
+  notJudged: string;
+}
+
+/**
+ * What `measure` gives: a figure; null = it applies but nothing was measured (a FAIL in the verdict,
+ * no judgement for a single second); undefined = the span holds nothing this target reads (no row);
+ * NotJudged = it applies, but the span cannot show a miss (reported as "not judged", never "pass").
+ */
+export type Measured = number | null | undefined | NotJudged;
+
+export interface TargetDef {
+  name: string;
+  label: string;
+  unit: TargetUnit;
+  comparator: Comparator;
+  /** The limit, from the profile's targets. */
+  limit(tg: Targets): number;
+  measure(span: Span, tg: Targets): Measured;
+  /** A note beside the verdict's row (why, or what the figure is made of). */
+  note?(span: Span, tg: Targets, value: number | null): string | undefined;
+  /** The target-missed event's line for a figure that broke the limit; `at` is e.g. `in second 42 of the run`. */
+  missed?(span: Span, value: number, limit: number, at: string): string;
+}
+
+export const notJudged = (reason: string): NotJudged => ({ notJudged: reason });
+export const isNotJudged = (m: Measured): m is NotJudged => typeof m === 'object' && m !== null;
+
+/** The only comparison of a figure with a limit in the code base. */
+export function meets(value: number, comparator: Comparator, limit: number): boolean {
+  if (!Number.isFinite(value)) return false;
+  switch (comparator) {
+    case '<=':
+      return value <= limit;
+    case '>=':
+      return value >= limit;
+    case '<':
+      return value < limit;
+  }
+}
+
+function round2(n: number): number {
+  return Math.round(n * 100) / 100;
+}
+
+const MB = 1024 * 1024;
+
+export const TARGETS: readonly TargetDef[] = [
+  {
+    name: 'avg_latency',
+    label: 'average latency',
+    unit: 'ms',
+    comparator: '<=',
+    limit: (tg) => tg.avgLatencyMs,
+    measure: (s) => (s.load ? s.load.avgMs : undefined),
+  },
+  {
+    name: 'throughput',
+    label: 'throughput (completed)',
+    unit: 'req/s',
+    comparator: '>=',
+    // "Sustains 300 req/s": completed at the target rate, less the error budget (one failed request in
+    // 18,000 is an error-rate question, not a throughput one).
+    limit: (tg) => round2(tg.minRps * (1 - tg.maxErrorRate)),
+    // A second in which nothing completed (a stall during an OOM restart) is a throughput miss too.
+    measure: (s) => (s.load ? (s.load.requests > 0 || s.load.okRps > 0 || s.load.offeredRps > 0 ? s.load.okRps : null) : undefined),
+    note: (s, tg) =>
+      !s.load || s.load.requests === 0
+        ? undefined
+        : s.load.offeredRps < tg.minRps
+          ? `the scenario offered only ${s.load.offeredRps.toFixed(0)} req/s`
+          : `target ${tg.minRps} req/s less the ${(tg.maxErrorRate * 100).toFixed(0)} % error budget`,
+    missed: (_s, v, limit, at) => `${v} req/s completed ${at} (target >= ${limit} req/s)`,
+  },
+  {
+    name: 'p99_latency',
+    label: 'p99 latency',
+    unit: 'ms',
+    comparator: '<',
+    limit: (tg) => tg.p99Ms,
+    measure: (s) => (s.load ? s.load.p99Ms : undefined),
+  },
+  {
+    name: 'error_rate',
+    label: 'errors and drops',
+    unit: 'ratio',
+    comparator: '<=',
+    limit: (tg) => tg.maxErrorRate,
+    measure: (s) => (s.load ? (s.load.requests > 0 ? s.load.failed / s.load.requests : null) : undefined),
+    missed: (s, _v, limit, at) => `${s.load?.failed} of ${s.load?.requests} requests failed or dropped ${at} (target <= ${(limit * 100).toFixed(0)} %)`,
+  },
+  {
+    name: 'cache_hit_rate',
+    label: 'cache hit rate',
+    unit: 'ratio',
+    comparator: '>=',
+    limit: (tg) => tg.minCacheHitRate,
+    measure: (s) => s.cacheHitRate,
+    note: (s) => (s.cacheHitRate === null ? 'the app did not answer /metrics' : undefined),
+  },
+  {
+    name: 'oom_kills',
+    label: 'OOM kills',
+    unit: 'count',
+    comparator: '<=',
+    limit: (tg) => tg.maxOomKills,
+    measure: (s) => s.oomKills,
+    note: (s) => (s.kills?.length ? s.kills.map((k) => `${k.service} at ${k.t}s`).join(', ') : undefined),
+    missed: (_s, v, limit) => `${v} OOM kill${v > 1 ? 's' : ''} (target <= ${limit})`,
+  },
+  {
+    name: 'free_memory',
+    label: 'memory left free (cap − peak)',
+    unit: 'bytes',
+    comparator: '>=',
+    limit: (tg) => tg.minFreeBytes,
+    measure: (s) => (s.memory ? (s.memory.peakWorkingSet === undefined ? null : s.memory.capBytes - s.memory.peakWorkingSet) : undefined),
+    // Both figures binary, as every size this tool prints (formatBytes).
+    missed: (_s, v, limit) => `only ${(v / MB).toFixed(0)} MB of the cap left free (target >= ${(limit / MB).toFixed(0)} MB)`,
+  },
+];
+
+export type TargetName = string;
+
+export function targetDef(name: TargetName, defs: readonly TargetDef[] = TARGETS): TargetDef {
+  const d = defs.find((x) => x.name === name);
+  if (!d) throw new Error(`no target named ${name}`);
+  return d;
+}
+
+/** One target over one span: a verdict row, or undefined when the span holds nothing it reads. */
+export function judge(def: TargetDef, span: Span, tg: Targets): TargetResult | undefined {
+  const m = def.measure(span, tg);
+  if (m === undefined) return undefined;
+  const limit = def.limit(tg);
+  const base = { name: def.name, label: def.label, limit, unit: def.unit, comparator: def.comparator };
+  if (isNotJudged(m)) return { ...base, measured: null, pass: false, notJudged: m.notJudged, detail: `not judged: ${m.notJudged}` };
+  const pass = m !== null && meets(m, def.comparator, limit);
+  const note = def.note?.(span, tg, m);
+  return { ...base, measured: m, pass, ...(note ? { detail: note } : m === null ? { detail: 'not measured' } : {}) };
+}
+
+/** Every target over one span, in table order. */
+export function judgeAll(span: Span, tg: Targets, defs: readonly TargetDef[] = TARGETS): TargetResult[] {
+  return defs.map((d) => judge(d, span, tg)).filter((r): r is TargetResult => r !== undefined);
+}
+
+/** A figure measured over a moment (one second, one reading) and whether it meets its limit. */
+export interface MomentCheck {
+  def: TargetDef;
+  value: number;
+  limit: number;
+  pass: boolean;
+}
+
+/**
+ * Each target over a short span (one second, one memory reading) for events and the live screen:
+ * a target with nothing measured there is left out (a second with no request is not a latency miss).
+ */
+export function checkMoment(span: Span, tg: Targets, defs: readonly TargetDef[] = TARGETS): MomentCheck[] {
+  const out: MomentCheck[] = [];
+  for (const def of defs) {
+    const m = def.measure(span, tg);
+    if (m === undefined || m === null || isNotJudged(m)) continue;
+    const limit = def.limit(tg);
+    out.push({ def, value: m, limit, pass: meets(m, def.comparator, limit) });
+  }
+  return out;
+}
+
+/** The target-missed line for a moment that broke its limit. */
+export function missedText(c: MomentCheck, span: Span, at: string): string {
+  if (c.def.missed) return c.def.missed(span, c.value, c.limit, at);
+  return `${c.def.label} ${formatTargetValue(c.value, c.def.unit)} ${at} (target ${c.def.comparator} ${formatTargetValue(c.limit, c.def.unit)})`;
+}
+
+/** The first moment (run seconds, in time order) at which a target broke. */
+export function firstBroke(def: TargetDef, moments: Array<{ t: number; span: Span }>, tg: Targets): number | undefined {
+  const sorted = [...moments].sort((a, b) => a.t - b.t);
+  return sorted.find((m) => checkMoment(m.span, tg, [def]).some((c) => !c.pass))?.t;
+}
