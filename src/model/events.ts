@@ -26,7 +26,13 @@ export interface RunEvent {
   kind: RunEventKind;
   service?: string;
   pid?: number;
-  /** One human line: reason, exit code, working set at the time of a kill, ... */
+  /** One human line: reason, exit code, working set at the time of a kill, ... (for people; code reads the fields below). */
   detail: string;
+  /** service-exit: the kernel (or the engine) killed it for memory. */
+  oomKilled?: boolean;
+  /** oom-kill: the victim's working set when it was killed, bytes. */
+  workingSetBytes?: number;
+  /** service-exit: its exit code, when it had one. */
+  exitCode?: number;
 }
 

@@ -88,6 +88,7 @@ export class Monitor {
         kind: 'oom-kill',
         service: h.name,
         pid: k?.pid,
+        workingSetBytes: workingSetThen,
         detail: k
           ? `kernel: Memory cgroup out of memory: Killed process ${k.pid} (${k.name}) in ${k.taskMemcg ?? h.cgroup.path}; working set ${mb(workingSetThen)}${k.anonRss ? `, anon-rss ${mb(k.anonRss)}` : ''}`
           : `the cgroup's OOM-kill counter rose to ${counter}; working set ${mb(workingSetThen)}`,

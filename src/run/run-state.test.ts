@@ -63,11 +63,15 @@ describe('applyEvent', () => {
     expect(s.stack.oomKills).toBe(2);
   });
 
-  it('marks an exit that says OOM as oom-killed', () => {
+  it('marks an exit the driver flagged oomKilled as oom-killed (the field, not the wording)', () => {
     const s = fresh();
     applyEvent(s, ev('service-ready', 'app'));
-    applyEvent(s, ev('service-exit', 'app', 'killed by SIGKILL (OOM-killed)'));
+    applyEvent(s, { ...ev('service-exit', 'app', 'killed by SIGKILL'), oomKilled: true });
     expect(svc(s, 'app').status).toBe('oom-killed');
+    applyEvent(s, ev('service-restart', 'app'));
+    // Text that mentions OOM does not make an exit an OOM kill.
+    applyEvent(s, ev('service-exit', 'app', 'exit code 1: OOM-guard refused to start'));
+    expect(svc(s, 'app').status).toBe('exited');
   });
 
   it('keeps oom-killed when the exit after the kill does not say OOM', () => {

@@ -75,7 +75,7 @@ export function applyEvent(state: RunState, e: RunEvent): void {
     case 'service-exit':
       // The exit that follows an oom-kill event keeps 'oom-killed': the monitor may have claimed the kill from the
       // cgroup counter first, and then the driver's exit line does not say OOM.
-      if (svc.status !== 'oom-killed') svc.status = /OOM/.test(e.detail) ? 'oom-killed' : 'exited';
+      if (svc.status !== 'oom-killed') svc.status = e.oomKilled ? 'oom-killed' : 'exited';
       break;
     case 'service-unavailable':
       svc.status = 'unavailable';

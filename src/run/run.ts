@@ -359,12 +359,12 @@ class Run {
     return this.eventLog.filter((e) => e.kind === 'oom-kill').map((e) => {
       const around = this.loadWindows.filter((w) => Math.abs(this.loadStartT + w.t - e.t) <= 3);
       const ws = this.memorySeries.filter((m) => m.t <= e.t).at(-1);
-      const svc = /working set (\d+) MB/.exec(e.detail);
       return {
         t: e.t,
         service: e.service ?? '',
         pid: e.pid,
-        workingSetBytes: svc ? Number(svc[1]) * 1024 * 1024 : ws?.workingSet ?? 0,
+        // The victim's own working set when the monitor saw the kill; else the stack's last reading before it.
+        workingSetBytes: e.workingSetBytes ?? ws?.workingSet ?? 0,
         around: around.length
           ? `±3 s: p99 up to ${Math.max(...around.map((w) => w.latency.p99Ms)).toFixed(0)} ms, ${around.reduce((a, w) => a + w.errors + w.dropped, 0)} errors/drops`
           : undefined,

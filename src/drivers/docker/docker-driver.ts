@@ -319,6 +319,8 @@ export class DockerDriver implements Driver {
         kind: 'service-exit',
         service,
         pid,
+        oomKilled,
+        ...(Number.isNaN(exitCode) ? {} : { exitCode }),
         detail: `exited with code ${Number.isNaN(exitCode) ? '?' : exitCode}${oomKilled ? ' (OOM-killed)' : ''}; restart policy ${policy}`,
       });
       ctx.sampleNow?.();

@@ -140,7 +140,14 @@ export class ProcessDriver implements Driver {
     // monitor turns the counter into the oom-kill event (with the kernel's log line); here it is the reason.
     const stats = await r.handle.cgroup.stats().catch(() => undefined);
     const byKernel = stats !== undefined && stats.oomKills > r.handle.oomKillsReported;
-    ctx.emit({ kind: 'service-exit', service: name, pid: child.pid, detail: `${exitText(child)}${byKernel ? ' (OOM-killed)' : ''}` });
+    ctx.emit({
+      kind: 'service-exit',
+      service: name,
+      pid: child.pid,
+      oomKilled: byKernel,
+      ...(child.exitCode !== null ? { exitCode: child.exitCode } : {}),
+      detail: `${exitText(child)}${byKernel ? ' (OOM-killed)' : ''}`,
+    });
     ctx.sampleNow?.();
     if (!shouldRestart(r.handle.spec.restart, child.exitCode, this.stopping)) return;
     const wait = r.backoff.next(Date.now() - r.startedAt);
