@@ -121,7 +121,7 @@ describe('parseCli', () => {
   it('rejects an unknown command', () => {
     const e = inputError(['start']);
     expect(e.message).toBe('unknown command "start"');
-    expect(e.hint).toContain('run, up, down, doctor, setup, help');
+    expect(e.hint).toContain('run, up, down, doctor, setup, report, help');
   });
 
   it('checks --driver and --model', () => {

@@ -24,6 +24,8 @@ export const OPTIONS = {
   target: { type: 'string' },
   rate: { type: 'string' },
   'allow-remote': { type: 'boolean', default: false },
+  png: { type: 'string' },
+  html: { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false },
   version: { type: 'boolean', short: 'v', default: false },
 } as const;
@@ -32,8 +34,8 @@ const SHORT_NAMES: Record<string, string> = Object.fromEntries(
   Object.entries(OPTIONS).flatMap(([long, o]) => ('short' in o ? [[o.short, long]] : [])),
 );
 
-export type Command = 'run' | 'up' | 'down' | 'doctor' | 'setup' | 'help';
-const COMMANDS: Command[] = ['run', 'up', 'down', 'doctor', 'setup', 'help'];
+export type Command = 'run' | 'up' | 'down' | 'doctor' | 'setup' | 'report' | 'help';
+const COMMANDS: Command[] = ['run', 'up', 'down', 'doctor', 'setup', 'report', 'help'];
 
 export function parseCli(argv: string[]) {
   let parsed;
@@ -78,6 +80,8 @@ export function parseCli(argv: string[]) {
     target: v.target,
     rate: v.rate === undefined ? undefined : positiveNumber('--rate', v.rate, 'requests per second'),
     allowRemote: v['allow-remote'],
+    png: v.png,
+    html: v.html,
     help: v.help || command === 'help',
     version: v.version,
   };
@@ -103,6 +107,9 @@ Usage
                                                load a service that is already running (no stack)
   simulate doctor                              what this machine can run (cgroups, swap, programs, Docker)
   simulate setup [--driver docker]             check prerequisites; with docker, build the local images
+  simulate report RUN_DIR [RUN_DIR…] [--png DIR] [--html FILE]
+                                               rebuild a run's report.html; with several runs, overlay them
+                                               and write a table of deltas
 
 Profiles: docker/<name>.yml (4gb, full-elk) or your own Compose file.
 
@@ -128,6 +135,9 @@ Options
   --target       URL         load this URL instead of a stack (loopback only unless --allow-remote)
   --rate         R           with --target: requests per second
   --allow-remote             let --target name a non-loopback address
+  --png          DIR         (report) also write each chart as a PNG into DIR (needs Debian's chromium)
+  --html         FILE        (report) where to write the page (default: RUN_DIR/report.html for one run,
+                             <--out>/report-<time>.html for several)
 
 Exit codes: 0 targets met, 1 targets missed, 2 bad usage or input, 3 environment (cgroups, engine,
 ports, programs), 130 interrupted, 70 a bug in simulate.`;

@@ -6,6 +6,8 @@ import fs from 'node:fs';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { detectCgroups } from '../cgroups/index.ts';
+import { describeHost, hostFacts } from '../monitor/host-facts.ts';
+import { findChromium } from '../report/html/png.ts';
 import type { CliArgs } from './args.ts';
 
 const run = promisify(execFile);
@@ -39,6 +41,12 @@ const PYTHON_MODULES: Array<[string, string]> = [
 
 export async function gatherChecks(): Promise<Check[]> {
   const checks: Check[] = [];
+  // What the machine is, as run.json and report.html record it (systeminformation).
+  try {
+    checks.push({ name: 'host', ok: true, detail: describeHost(await hostFacts(process.cwd())), required: false });
+  } catch (err) {
+    checks.push({ name: 'host', ok: false, detail: `systeminformation failed: ${(err as Error).message}`, required: false });
+  }
   try {
     const cg = await detectCgroups();
     checks.push({
@@ -97,6 +105,14 @@ export async function gatherChecks(): Promise<Check[]> {
   } catch (err) {
     checks.push({ name: 'Docker engine', ok: false, detail: (err as Error).message, required: false });
   }
+  const chromium = findChromium();
+  checks.push({
+    name: 'Chromium (report --png)',
+    ok: Boolean(chromium),
+    detail: chromium ?? 'not installed: report.html works without it; `simulate report --png` and the report browser tests need it',
+    fix: 'apt-get install -y chromium',
+    required: false,
+  });
   return checks;
 }
 

@@ -5,6 +5,7 @@
 import { AbortError, formatAbort } from '../errors.ts';
 import { HELP, parseCli } from './args.ts';
 import { doctorCommand } from './doctor-command.ts';
+import { reportCommand } from './report-command.ts';
 import { runCommand } from './run-command.ts';
 import { setupCommand } from './setup-command.ts';
 import { targetCommand } from './target-command.ts';
@@ -32,6 +33,8 @@ async function main(argv: string[]): Promise<number> {
       return doctorCommand(args);
     case 'setup':
       return setupCommand(args);
+    case 'report':
+      return reportCommand(args);
     default:
       return args.target ? targetCommand(args) : runCommand(args);
   }

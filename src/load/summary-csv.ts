@@ -2,9 +2,11 @@
  * summary.csv: Locust's `_stats.csv` columns exactly, then ours. One row per endpoint per stage
  * and an `Aggregated` row per stage (Type empty, as Locust leaves it). Rows are appended with
  * appendFileSync as each stage ends, so a crash keeps the stages already done.
- * Times are milliseconds like Locust's, written to the microsecond (3 decimals).
+ * Times are milliseconds like Locust's, written to the microsecond (3 decimals). Fields go through
+ * csv-stringify (`report/csv-file.ts`): quoted where needed, formulas escaped.
  */
 import { appendFileSync, existsSync, statSync } from 'node:fs';
+import { csvField, csvLine } from '../util/csv-file.ts';
 import { PERCENTILES, type EndpointStats, type StageResult } from './types.ts';
 
 export const LOCUST_COLUMNS = [
@@ -13,7 +15,7 @@ export const LOCUST_COLUMNS = [
   '50%', '66%', '75%', '80%', '90%', '95%', '98%', '99%', '99.9%', '99.99%', '100%',
 ] as const;
 export const OUR_COLUMNS = ['Stage', 'Peak Working Set MB', 'OOM Kills', 'Verdict'] as const;
-export const SUMMARY_HEADER = [...LOCUST_COLUMNS, ...OUR_COLUMNS].join(',');
+export const SUMMARY_HEADER = csvLine([...LOCUST_COLUMNS, ...OUR_COLUMNS]).replace(/\n$/, '');
 
 /** Our columns for one stage; the caller knows memory and the verdict, the load engine does not. */
 export interface StageExtras {
@@ -23,16 +25,7 @@ export interface StageExtras {
   verdict?: string;
 }
 
-export function csvField(value: string | number | null | undefined): string {
-  if (value === null || value === undefined) return '';
-  const s = typeof value === 'number' ? formatNumber(value) : value;
-  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
-
-function formatNumber(n: number): string {
-  if (!Number.isFinite(n)) return '';
-  return Number.isInteger(n) ? String(n) : String(Math.round(n * 1000) / 1000);
-}
+export { csvField };
 
 export function summaryRow(stats: EndpointStats, stage: string, extras: StageExtras = {}): string {
   const fields: Array<string | number | null | undefined> = [
@@ -53,7 +46,7 @@ export function summaryRow(stats: EndpointStats, stage: string, extras: StageExt
     extras.oomKills,
     extras.verdict,
   ];
-  return fields.map(csvField).join(',');
+  return csvLine(fields).replace(/\n$/, '');
 }
 
 /** Rows of one stage: its endpoints (those that saw requests), then `Aggregated`. */

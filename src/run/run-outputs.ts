@@ -3,12 +3,12 @@
  * event), run.json (what ran: rewritten when something changes), report.json (the verdict, at the end).
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type { MemoryStats } from '../cgroups/cgroup.ts';
 import type { SecondWindow } from '../load/index.ts';
+import { basicHostFacts, type HostFacts } from '../monitor/host-facts.ts';
 import type { Stack } from '../profile/stack.ts';
-import { CsvFile } from '../report/csv-file.ts';
+import { CsvFile } from '../util/csv-file.ts';
 import type { RunEvent, RunState } from '../model/index.ts';
 
 const MB = 1024 * 1024;
@@ -122,8 +122,8 @@ export class RunOutputs {
   }
 }
 
-/** run.json: what ran, where, with which versions, and what was real. */
-export function runJson(state: RunState, stack: Stack, extra: Record<string, unknown>): Record<string, unknown> {
+/** run.json: what ran, where, with which versions, and what was real. `host` comes from `monitor/host-facts.ts`. */
+export function runJson(state: RunState, stack: Stack, extra: Record<string, unknown> & { host?: HostFacts }): Record<string, unknown> {
   return {
     runId: state.runId,
     profile: stack.name,
@@ -135,7 +135,10 @@ export function runJson(state: RunState, stack: Stack, extra: Record<string, unk
     cgroupVersion: state.cgroupVersion,
     startedAt: new Date(state.startedAt).toISOString(),
     phase: state.phase,
-    host: { kernel: os.release(), node: process.version, cpus: os.cpus().length, memoryBytes: os.totalmem() },
+    // The report draws these lines; the profile may set them, so they are recorded with the run.
+    safetyLineBytes: stack.safetyLineBytes,
+    targets: stack.targets,
+    host: extra.host ?? basicHostFacts(),
     overrides: stack.overrides ?? [],
     ...(stack.disabled?.length ? { disabledServices: stack.disabled } : {}),
     ...extra,

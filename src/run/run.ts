@@ -14,9 +14,11 @@ import { checkPortsFree } from '../drivers/process/process-driver.ts';
 import { EnvironmentError, InterruptedError } from '../errors.ts';
 import { appendStageSummary, formatSummaryCsv, loadScenario, startLoad, type LoadResult, type Scenario, type SecondWindow, type StageResult } from '../load/index.ts';
 import { readCacheCounters, startMetricsExporter } from '../monitor/metrics-exporter.ts';
+import { hostFacts, type HostFacts } from '../monitor/host-facts.ts';
 import { Monitor, type Sample } from '../monitor/monitor.ts';
 import { loadProfile } from '../profile/load-profile.ts';
 import type { Stack } from '../profile/stack.ts';
+import { writeRunReport } from '../report/html/index.ts';
 import type { Reporter } from '../model/index.ts';
 import { secondSpan } from '../verdict/spans.ts';
 import { checkMoment, missedText, type Span } from '../verdict/targets.ts';
@@ -108,6 +110,7 @@ class Run {
   /** Targets already reported as missed (once each). */
   private missed = new Set<string>();
   private readonly internal = new AbortController();
+  private host?: HostFacts;
 
   constructor(
     readonly runId: string,
@@ -148,6 +151,7 @@ class Run {
         loadModel: this.scenario ? this.opts.model : null,
         cgroup: this.parent?.path,
         appUrl: this.stack.appUrl,
+        host: this.host,
         ...extra,
       }),
     );
@@ -160,6 +164,7 @@ class Run {
     let cacheHitRate: number | null | undefined;
     try {
       opts.reporter.onStart?.(this.state);
+      this.host = await hostFacts(this.runDir).catch(() => undefined);
       // Before anything starts: a taken port is one clear line, not a half-started stack.
       await checkPortsFree(stack, { includeMetricsPort: true });
       this.parent = await createCgroup(`${RUNS_PARENT}/${this.runId}`);
@@ -420,6 +425,13 @@ class Run {
     const exitCode = interrupted ? 130 : verdict.pass ? 0 : 1;
     this.outputs.writeJson('report.json', { runId: this.runId, exitCode, verdict, alertsFired: this.alerts, load: load ? loadSummary(load) : null });
     this.writeRunJson({ endedAt: new Date().toISOString(), exitCode, interrupted: Boolean(interrupted) });
+    // report.html from the files just written (every row is on disk: the CSVs are written synchronously).
+    // A report that cannot be drawn is said, never a reason to lose the run's verdict or exit code.
+    try {
+      writeRunReport(this.runDir);
+    } catch (err) {
+      this.emit({ kind: 'info', detail: `report.html not written: ${(err as Error).message}` });
+    }
     if (this.opts.csvFile && load) {
       fs.writeFileSync(this.opts.csvFile, formatSummaryCsv(load.stages.map((stage) => ({ stage, extras: this.stageExtras(stage) }))));
     }

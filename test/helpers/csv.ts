@@ -1,5 +1,4 @@
 /** A small CSV reader for test assertions (quoted fields with commas, quotes and newlines). */
-import fs from 'node:fs';
 
 export function parseCsv(text: string): string[][] {
   const rows: string[][] = [];
@@ -32,7 +31,5 @@ export function parseCsv(text: string): string[][] {
   return rows;
 }
 
-export function readCsv(file: string): Array<Record<string, string>> {
-  const [header, ...rows] = parseCsv(fs.readFileSync(file, 'utf8'));
-  return rows.map((r) => Object.fromEntries(header.map((h, i) => [h, r[i] ?? ''])));
-}
+/** Records as the project reads them back (csv-parse, the formula escape of the writer undone). */
+export { readCsv } from '../../src/util/csv-file.ts';

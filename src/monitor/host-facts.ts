@@ -1,0 +1,68 @@
+/**
+ * The machine a run ran on, through systeminformation: CPU, memory, swap, system and kernel, virtualisation,
+ * the disk holding the results. Written into run.json, shown by the report and `simulate doctor`, so a figure
+ * is never read without knowing the box that made it. No serial numbers or host names.
+ */
+import os from 'node:os';
+import path from 'node:path';
+import si from 'systeminformation';
+
+export interface HostFacts {
+  cpu: { model: string; cores: number; physicalCores: number; speedGHz?: number };
+  memoryBytes: number;
+  swapBytes: number;
+  os: { distro: string; release: string; arch: string };
+  kernel: string;
+  /** Unknown when systeminformation could not tell. */
+  virtualisation?: { virtual: boolean; host?: string; model?: string };
+  /** The file system holding `dir` (the results folder). */
+  disk?: { mount: string; type: string; sizeBytes: number; availableBytes: number };
+  node: string;
+  /** Kept from run.json's first version: logical CPUs. */
+  cpus: number;
+}
+
+export async function hostFacts(dir = process.cwd()): Promise<HostFacts> {
+  const [cpu, mem, osInfo, system, disks] = await Promise.all([si.cpu(), si.mem(), si.osInfo(), si.system(), si.fsSize().catch(() => [])]);
+  const abs = path.resolve(dir);
+  // The mount that holds `dir`: the longest mount point that is a prefix of it.
+  const disk = disks
+    .filter((d) => abs === d.mount || abs.startsWith(d.mount.endsWith('/') ? d.mount : `${d.mount}/`))
+    .sort((a, b) => b.mount.length - a.mount.length)[0];
+  return {
+    cpu: { model: [cpu.manufacturer, cpu.brand].filter(Boolean).join(' ').trim() || os.cpus()[0]?.model || 'unknown', cores: cpu.cores, physicalCores: cpu.physicalCores, ...(cpu.speed ? { speedGHz: cpu.speed } : {}) },
+    memoryBytes: mem.total,
+    swapBytes: mem.swaptotal,
+    os: { distro: osInfo.distro, release: osInfo.release, arch: osInfo.arch },
+    kernel: osInfo.kernel || os.release(),
+    virtualisation: { virtual: Boolean(system.virtual), ...(system.virtualHost ? { host: system.virtualHost } : {}), ...(system.model && system.virtual ? { model: system.model } : {}) },
+    ...(disk ? { disk: { mount: disk.mount, type: disk.type, sizeBytes: disk.size, availableBytes: disk.available } } : {}),
+    node: process.version,
+    cpus: os.cpus().length,
+  };
+}
+
+/** The facts from Node alone, when systeminformation fails (it reads /proc and runs a few commands). */
+export function basicHostFacts(): HostFacts {
+  return {
+    cpu: { model: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length, physicalCores: os.cpus().length },
+    memoryBytes: os.totalmem(),
+    swapBytes: 0,
+    os: { distro: os.type(), release: '', arch: os.arch() },
+    kernel: os.release(),
+    node: process.version,
+    cpus: os.cpus().length,
+  };
+}
+
+/** One line for `simulate doctor`. */
+export function describeHost(h: HostFacts): string {
+  const gib = (b: number) => `${(b / 1024 ** 3).toFixed(1)} GiB`;
+  return [
+    `${h.cpu.model}, ${h.cpu.cores} cores`,
+    `${gib(h.memoryBytes)} memory, ${h.swapBytes ? `${gib(h.swapBytes)} swap` : 'no swap'}`,
+    `${h.os.distro} ${h.os.release}, kernel ${h.kernel}`,
+    !h.virtualisation ? 'virtualisation unknown' : h.virtualisation.virtual ? `virtual machine${h.virtualisation.host ? ` (${h.virtualisation.host})` : ''}` : 'no virtualisation detected',
+    ...(h.disk ? [`${gib(h.disk.availableBytes)} free on ${h.disk.mount}`] : []),
+  ].join('; ');
+}
