@@ -53,6 +53,8 @@ def main() -> int:
     except Exception as exc:  # one clear line; the process driver shows stderr
         print(f"run.py: schema/seed failed: {exc}", file=sys.stderr)
         return 1
+    if "--seed-only" in sys.argv[1:]:
+        return 0  # `simulate setup --data SIZE` builds a kept dataset: schema and rows, no server
 
     created_dir = _prepare_metrics_dir(settings.workers)
     import uvicorn

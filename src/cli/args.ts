@@ -11,6 +11,7 @@ export const OPTIONS = {
   cap: { type: 'string' },
   swap: { type: 'string' },
   cpus: { type: 'string' },
+  data: { type: 'string' },
   duration: { type: 'string', short: 'd' },
   out: { type: 'string', default: 'results' },
   scenario: { type: 'string', short: 's' },
@@ -67,6 +68,7 @@ export function parseCli(argv: string[]) {
     cap: v.cap,
     swap: v.swap,
     cpus: v.cpus === undefined ? undefined : positiveNumber('--cpus', v.cpus),
+    data: v.data,
     durationS: v.duration === undefined ? undefined : positiveNumber('--duration', v.duration, 'seconds'),
     out: v.out,
     scenario: v.scenario,
@@ -106,7 +108,9 @@ Usage
   simulate --target <URL> --rate <R> --duration <S>
                                                load a service that is already running (no stack)
   simulate doctor                              what this machine can run (cgroups, swap, programs, Docker)
-  simulate setup [--driver docker]             check prerequisites; with docker, build the local images
+  simulate setup [--driver docker] [--profile P --data SIZE]
+                                               check prerequisites; with docker, build the local images;
+                                               with --data, build the kept dataset ahead
   simulate report RUN_DIR [RUN_DIR…] [--png DIR] [--html FILE]
                                                rebuild a run's report.html; with several runs, overlay them
                                                and write a table of deltas
@@ -119,6 +123,8 @@ Options
   --cap          SIZE        memory cap of the whole stack (default from the profile, e.g. 4g, 3.5GiB, 512m)
   --swap         SIZE        swap the stack may use inside the cap (default 0: none)
   --cpus         N           CPU limit of the stack in cores (default from the profile)
+  --data         SIZE|none   seed the database to SIZE (pg_database_size; default from the profile:
+                             3g for 4gb); built once, kept under /var/tmp/simulate/datasets, copied cold
   --duration, -d SECONDS     length of the load (stages scaled to fit); with --no-load, how long to watch
   --scenario, -s NAME|FILE   scenario (scenarios/<name>.yaml); default from the profile
   --model        open|closed open: fixed arrival rate, latency from the scheduled send (default);

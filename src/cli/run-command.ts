@@ -5,7 +5,7 @@ import type { CliArgs } from './args.ts';
 import { abortOnSignals } from './interrupts.ts';
 
 /** What `simulate` and `simulate up` both take from the command line about the stack. */
-export function stackOptions(args: CliArgs & { profile: string }): Pick<RunOptions, 'profile' | 'driver' | 'cap' | 'swap' | 'cpus' | 'outDir' | 'model' | 'sampleIntervalMs' | 'overrides'> {
+export function stackOptions(args: CliArgs & { profile: string }): Pick<RunOptions, 'profile' | 'driver' | 'cap' | 'swap' | 'cpus' | 'outDir' | 'model' | 'sampleIntervalMs' | 'overrides' | 'data'> {
   return {
     profile: args.profile,
     driver: args.driver,
@@ -16,6 +16,7 @@ export function stackOptions(args: CliArgs & { profile: string }): Pick<RunOptio
     model: args.model,
     sampleIntervalMs: args.intervalMs,
     overrides: args.overrides,
+    data: args.data,
   };
 }
 

@@ -4,12 +4,49 @@
  */
 import type { CliArgs } from './args.ts';
 import { doctorCommand } from './doctor-command.ts';
+import { ensureDataset } from '../dataset/build-dataset.ts';
+import { formatSeedProgress } from '../dataset/seed-progress.ts';
+import { loadProfile } from '../profile/load-profile.ts';
+import { abortOnSignals } from './interrupts.ts';
 
 export async function setupCommand(args: CliArgs): Promise<number> {
   const code = await doctorCommand(args);
+  if (args.data !== undefined || args.profile !== undefined) {
+    const built = await buildDatasetAhead(args);
+    if (built !== 0) return built;
+  }
   if (args.driver !== 'docker') return code;
   const docker = await import('../drivers/docker/index.ts');
   const result = await docker.setupDockerImages((line) => process.stderr.write(`${line}\n`));
   process.stdout.write(`${JSON.stringify(result)}\n`);
   return code;
+}
+
+/**
+ * `simulate setup --data 3g [--profile 4gb]`: the kept dataset a run of this profile and size starts from,
+ * built now (progress on stderr, the record on stdout) so the first run does not wait for it.
+ */
+async function buildDatasetAhead(args: CliArgs): Promise<number> {
+  const stack = loadProfile(args.profile ?? '4gb', { data: args.data, workDir: '/var/tmp/simulate/unresolved' });
+  if (!stack.datasetBytes) {
+    process.stderr.write(`simulate setup: profile ${stack.name} has no dataset (x-simulate.dataset) and no --data: nothing to build\n`);
+    return 0;
+  }
+  const interrupts = abortOnSignals();
+  let shownAt = 0;
+  try {
+    const r = await ensureDataset(stack, stack.datasetBytes, {
+      signal: interrupts.signal,
+      onProgress: (p) => {
+        if (p.phase === 'rows' && Date.now() - shownAt < 2000) return;
+        shownAt = Date.now();
+        process.stderr.write(`${formatSeedProgress(p)}\n`);
+      },
+    });
+    process.stderr.write(`dataset ${r.spec.key}: ${r.built ? 'built' : 'already built'} in ${r.spec.dir} (${(r.record.databaseBytes / 1024 ** 3).toFixed(2)} GB)\n`);
+    process.stdout.write(`${JSON.stringify({ dataset: { ...r.record, dir: r.spec.dir, built: r.built } })}\n`);
+    return 0;
+  } finally {
+    interrupts.dispose?.();
+  }
 }

@@ -114,6 +114,8 @@ export const stackExtSchema = z.looseObject({
   app_url: z.string().url().optional(),
   safety_line: size.optional(),
   metrics_port: z.number().int().positive().max(65535).optional(),
+  /** Size of the database the app is seeded to (pg_database_size), e.g. `3g`; `none` for the app's small default. */
+  dataset: size.optional(),
   targets: targetsSchema.optional(),
 });
 

@@ -9,6 +9,7 @@ import { InputError } from '../errors.ts';
 import { composeSchema, formatIssues, type ComposeFile, type ComposeService } from './compose-schema.ts';
 import { imageRepo, normaliseCommand, normaliseEnvironment, parsePort, parseVolume } from './compose-fields.ts';
 import { GiB, MiB, parseSize } from './sizes.ts';
+import { parseDataSize } from '../dataset/data-size.ts';
 import type { Launch, PortMapping, ServiceSpec, Stack, Targets, VolumeMount } from './stack.ts';
 import { WELL_KNOWN } from './well-known/index.ts';
 import { standinLaunch } from './standin-launch.ts';
@@ -37,6 +38,8 @@ export interface LoadOptions {
   cpus?: number;
   /** `--set SERVICE.PATH=VALUE`, applied to the Compose document before it is validated. */
   overrides?: string[];
+  /** `--data SIZE` (or `none`): overrides x-simulate.dataset. */
+  data?: string;
 }
 
 /** `4gb` → docker/4gb.yml; anything with a slash or a .yml/.yaml ending is a path. */
@@ -69,6 +72,7 @@ export function parseProfile(text: string, file: string, opts: LoadOptions = {})
     const r = value === undefined ? undefined : parseSize(value);
     if (r && 'error' in r) throw new InputError(`${flag}: ${r.error}`, `e.g. ${flag} ${flag === '--cap' ? '4g' : '2g'}`);
   }
+  if (opts.data !== undefined) parseDataSize(opts.data, '--data');
   const rel = path.relative(process.cwd(), file) || file;
   const doc = parseDocument(text, { prettyErrors: true });
   if (doc.errors.length) {
@@ -166,6 +170,7 @@ function buildStack(compose: ComposeFile, file: string, opts: LoadOptions, probl
     services: ordered,
     overrides: opts.overrides ?? [],
     disabled,
+    datasetBytes: datasetBytes(opts.data !== undefined ? opts.data : ext.dataset, opts.data !== undefined ? '--data' : 'x-simulate.dataset', problems),
   };
 }
 
@@ -252,6 +257,16 @@ function processLaunch(
     readyTimeoutMs: (p.ready_timeout ?? 120) * 1000,
     versionArgv: p.version_command,
   };
+}
+
+function datasetBytes(value: string | number | undefined, where: string, problems: string[]): number {
+  if (value === undefined) return 0;
+  try {
+    return parseDataSize(value, where);
+  } catch (err) {
+    problems.push((err as Error).message);
+    return 0;
+  }
 }
 
 function checkPortClashes(services: ServiceSpec[], problems: string[]): void {

@@ -138,4 +138,6 @@ export interface Stack {
   overrides?: string[];
   /** Services of the file left out of this run (`x-simulate.enabled: false`). */
   disabled?: string[];
+  /** Size the database is seeded to (kept copy per profile, size and schema), bytes; 0 = the app's small default seed. */
+  datasetBytes?: number;
 }

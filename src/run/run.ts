@@ -30,6 +30,10 @@ import { processStart, reap, workDirOf, writeOwner, type OwnerRecord } from './r
 import { applyEvent, applyLoadWindow, applyMemory, initialState } from './run-state.ts';
 import { scaleScenario } from './scale-scenario.ts';
 import { chooseDriver, dockerReaper } from './choose-driver.ts';
+import { ensureDataset } from '../dataset/build-dataset.ts';
+import { copyCold } from '../dataset/cold-copy.ts';
+import { datasetSpec, postgresService, postgresVolumeDir, type DatasetRecord } from '../dataset/dataset-spec.ts';
+import { formatSeedProgress } from '../dataset/seed-progress.ts';
 
 export interface RunOptions {
   profile: string;
@@ -46,6 +50,8 @@ export interface RunOptions {
   sampleIntervalMs: number;
   /** `--set SERVICE.PATH=VALUE` overrides of the profile for this run. */
   overrides?: string[];
+  /** `--data SIZE` or `none`: the database size to seed to (default: the profile's x-simulate.dataset). */
+  data?: string;
   /** `simulate up`: leave the stack running. */
   detach?: boolean;
   csvFile?: string;
@@ -70,7 +76,8 @@ export async function runSimulation(opts: RunOptions): Promise<RunResult> {
   const runId = newRunId();
   const workDir = workDirOf(runId);
   // Input first: a bad profile or scenario fails before anything is created (exit 2, nothing to clean).
-  const stack = loadProfile(opts.profile, { workDir, cap: opts.cap, swap: opts.swap, cpus: opts.cpus, overrides: opts.overrides });
+  const stack = loadProfile(opts.profile, { workDir, cap: opts.cap, swap: opts.swap, cpus: opts.cpus, overrides: opts.overrides, data: opts.data });
+  if (stack.datasetBytes) datasetSpec(stack, stack.datasetBytes); // a profile that cannot have a dataset fails here, exit 2
   let scenario: Scenario | undefined;
   if (opts.scenario !== null && !opts.detach) {
     scenario = await loadScenario(opts.scenario ?? stack.scenario);
@@ -111,6 +118,8 @@ class Run {
   private missed = new Set<string>();
   private readonly internal = new AbortController();
   private host?: HostFacts;
+  /** The kept dataset this run started from, with how long it took to build (if built now) and to copy. */
+  private dataset?: DatasetRecord & { built: boolean; copySeconds: number; residentAfterCopy: number };
 
   constructor(
     readonly runId: string,
@@ -152,6 +161,7 @@ class Run {
         cgroup: this.parent?.path,
         appUrl: this.stack.appUrl,
         host: this.host,
+        dataset: this.dataset ?? null,
         ...extra,
       }),
     );
@@ -167,6 +177,8 @@ class Run {
       this.host = await hostFacts(this.runDir).catch(() => undefined);
       // Before anything starts: a taken port is one clear line, not a half-started stack.
       await checkPortsFree(stack, { includeMetricsPort: true });
+      // The dataset before the cgroup: building it is set-up, not the stack's memory.
+      if (stack.datasetBytes) await this.prepareDataset(stack.datasetBytes);
       this.parent = await createCgroup(`${RUNS_PARENT}/${this.runId}`);
       await this.parent.setMemoryLimit(stack.capBytes, stack.swapBytes);
       if (stack.cpus > 0) await this.parent.setCpuLimit(stack.cpus);
@@ -221,6 +233,34 @@ class Run {
       throw failure;
     }
     return this.finish(load, cacheHitRate, interrupted);
+  }
+
+  /**
+   * The kept dataset of this profile and size (built first if missing, its progress on the screen), copied
+   * into the run's postgres volume and dropped from the page cache, so the stack starts cold.
+   */
+  private async prepareDataset(bytes: number): Promise<void> {
+    let shownAt = 0;
+    const { spec, record, built } = await ensureDataset(this.stack, bytes, {
+      signal: this.internal.signal,
+      logDir: path.join(this.runDir, 'logs'),
+      onProgress: (p) => {
+        // A line every 5 s (and the last): the first run on a new machine waits for this.
+        if (p.phase === 'rows' && Date.now() - shownAt < 5000) return;
+        shownAt = Date.now();
+        this.emit({ kind: 'info', service: spec.postgres.name, detail: formatSeedProgress(p) });
+      },
+    });
+    this.throwIfAborted();
+    const target = postgresVolumeDir(postgresService(this.stack)!);
+    const copy = await copyCold(path.join(spec.dir, 'volume'), target);
+    this.dataset = { ...record, built, copySeconds: copy.copySeconds, residentAfterCopy: copy.residentAfter };
+    const gb = (b: number) => (b / 1024 ** 3).toFixed(2);
+    this.emit({
+      kind: 'info',
+      service: spec.postgres.name,
+      detail: `dataset ${spec.key}: ${gb(record.databaseBytes)} GB database (${record.rows.messages.toLocaleString('en-US')} messages, ${record.rows.documents.toLocaleString('en-US')} documents)${built ? `, seeded in ${record.seedSeconds.toFixed(0)} s` : ''}, copied in ${copy.copySeconds.toFixed(1)} s, ${(copy.residentAfter * 100).toFixed(1)} % of it left in the page cache`,
+    });
   }
 
   private owner(): OwnerRecord {

@@ -73,6 +73,7 @@ class Settings:
     seed_conversations: int
     seed_messages: int
     seed_documents: int
+    seed_data_bytes: int
 
 
 def load() -> Settings:
@@ -113,4 +114,6 @@ def load() -> Settings:
         seed_conversations=_int("SEED_CONVERSATIONS", 10000, 1),
         seed_messages=_int("SEED_MESSAGES", 200000, 0),
         seed_documents=_int("SEED_DOCUMENTS", 2000, 0),
+        # A size in bytes: seed set-based until pg_database_size reaches it (0: use the counts).
+        seed_data_bytes=_int("SEED_DATA_BYTES", 0, 0),
     )

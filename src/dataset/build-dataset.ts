@@ -1,0 +1,225 @@
+/**
+ * Builds a kept dataset: a PostgreSQL of the profile's own settings, started outside any run on its
+ * Unix socket only (no TCP port to clash with a running stack), the app's own seeding asked to fill
+ * the database to the size (`run.py --seed-only`, SEED_DATA_BYTES), a clean shutdown, then the data
+ * directory moved into place. Half-built datasets never count: the build happens in a scratch
+ * directory that is renamed only when everything succeeded, and removed otherwise.
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import readline from 'node:readline';
+import { promisify } from 'node:util';
+import { EnvironmentError, InterruptedError } from '../errors.ts';
+import { userPrefix } from '../drivers/process/spawn-in-cgroup.ts';
+import { loadProfile } from '../profile/load-profile.ts';
+import type { Command, Stack } from '../profile/stack.ts';
+import { datasetSpec, postgresService, postgresVolumeDir, readDatasetRecord, type DatasetRecord, type DatasetSpec } from './dataset-spec.ts';
+import { evictFromPageCache } from './cold-copy.ts';
+import { parseSeedLine, type SeedProgress } from './seed-progress.ts';
+
+const run = promisify(execFile);
+
+// Settings for the build only: nothing here has to survive a crash (a failed build is thrown away),
+// so no fsync and no WAL for the bulk rows. The run starts this data dir with the profile's settings.
+const BUILD_SETTINGS = ['fsync=off', 'synchronous_commit=off', 'full_page_writes=off', 'wal_level=minimal', 'max_wal_senders=0', 'max_wal_size=8GB', 'checkpoint_timeout=1h', 'listen_addresses='];
+
+export interface BuildOptions {
+  onProgress?: (p: SeedProgress) => void;
+  signal?: AbortSignal;
+  /** Where the build's logs go (postgres and the seed's own output). */
+  logDir?: string;
+}
+
+/** The kept dataset for this stack and size: built now if missing. */
+export async function ensureDataset(stack: Stack, bytes: number, opts: BuildOptions = {}): Promise<{ spec: DatasetSpec; record: DatasetRecord; built: boolean }> {
+  const spec = datasetSpec(stack, bytes);
+  const have = readDatasetRecord(spec);
+  if (have) return { spec, record: have, built: false };
+  const record = await buildDataset(stack, spec, opts);
+  return { spec, record, built: true };
+}
+
+export async function buildDataset(stack: Stack, spec: DatasetSpec, opts: BuildOptions = {}): Promise<DatasetRecord> {
+  const scratch = `${spec.dir}.build-${process.pid}`;
+  fs.rmSync(scratch, { recursive: true, force: true });
+  fs.mkdirSync(scratch, { recursive: true });
+  const logDir = opts.logDir ?? scratch;
+  fs.mkdirSync(logDir, { recursive: true });
+  const logFile = path.join(logDir, 'dataset-build.log');
+  // The same profile, its dirs under the scratch dir: the data dir is laid out exactly as a run's.
+  const local = loadProfile(stack.file, { workDir: path.join(scratch, 'work') });
+  const pg = postgresService(local)!;
+  const app = local.services.find((s) => s.name === spec.app.name)!;
+  const launch = pg.launch!;
+  let postgres: ChildProcess | undefined;
+  const started = Date.now();
+  try {
+    for (const dir of launch.dataDirs) await ownedDir(dir, launch.user);
+    for (const step of launch.init) if (!(step.unless && fs.existsSync(step.unless))) await runStep(step, logFile, launch.cwd);
+    postgres = startPostgres(launch.argv.concat(BUILD_SETTINGS.flatMap((s) => ['-c', s])), launch.user, logFile);
+    const socketDir = launch.argv[launch.argv.indexOf('-k') + 1]!;
+    const port = launch.argv[launch.argv.indexOf('-p') + 1]!;
+    await waitPostgres(socketDir, port, postgres, logFile, opts.signal);
+    for (const step of launch.afterReady) if (!(step.unless && fs.existsSync(step.unless))) await runStep(step, logFile, launch.cwd);
+
+    const url = socketUrl(app.launch!.env.DATABASE_URL ?? app.environment.DATABASE_URL, socketDir, port, pg.environment);
+    let last: SeedProgress | undefined;
+    await runSeed(
+      { ...app.launch!, argv: [...app.launch!.argv, '--seed-only'], env: { ...app.launch!.env, DATABASE_URL: url, SEED_DATA_BYTES: String(spec.bytes) } },
+      logFile,
+      (p) => {
+        last = p;
+        opts.onProgress?.(p);
+      },
+      opts.signal,
+    );
+    const counts = await psql(socketDir, port, pg, "SELECT users||','||conversations||','||messages||','||documents FROM seed_marker LIMIT 1");
+    const dbBytes = Number(await psql(socketDir, port, pg, 'SELECT pg_database_size(current_database())'));
+    await stopPostgres(postgres);
+    postgres = undefined;
+    const [users, conversations, messages, documents] = counts.split(',').map(Number);
+    const record: DatasetRecord = {
+      key: spec.key,
+      profile: stack.name,
+      schemaVersion: spec.schemaVersion,
+      targetBytes: spec.bytes,
+      databaseBytes: dbBytes,
+      rows: { users: users ?? 0, conversations: conversations ?? 0, messages: messages ?? 0, documents: documents ?? 0 },
+      seedSeconds: last?.phase === 'done' ? last.elapsedS : (Date.now() - started) / 1000,
+      builtAt: new Date().toISOString(),
+    };
+    // Into place: the volume dir, then its record (its presence is what marks a dataset as built).
+    fs.rmSync(spec.dir, { recursive: true, force: true });
+    fs.mkdirSync(spec.dir, { recursive: true });
+    await run('sync', ['-f', postgresVolumeDir(pg)]);
+    fs.renameSync(postgresVolumeDir(pg), path.join(spec.dir, 'volume'));
+    fs.writeFileSync(path.join(spec.dir, 'dataset.json'), `${JSON.stringify(record, null, 2)}\n`);
+    // The kept copy is read only to be copied: it need not hold the host's memory meanwhile.
+    await evictFromPageCache(path.join(spec.dir, 'volume')).catch(() => undefined);
+    return record;
+  } finally {
+    if (postgres) await stopPostgres(postgres).catch(() => undefined);
+    fs.rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+/** The app's DATABASE_URL with the host replaced by the build's socket directory. */
+export function socketUrl(databaseUrl: string | undefined, socketDir: string, port: string, pgEnv: Record<string, string>): string {
+  let user = pgEnv.POSTGRES_USER || 'postgres';
+  let password = pgEnv.POSTGRES_PASSWORD ?? '';
+  let db = pgEnv.POSTGRES_DB || user;
+  if (databaseUrl) {
+    try {
+      const u = new URL(databaseUrl);
+      user = decodeURIComponent(u.username) || user;
+      password = decodeURIComponent(u.password) || password;
+      db = decodeURIComponent(u.pathname.slice(1)) || db;
+    } catch {
+      /* the profile's own URL is not ours to judge: fall back to the postgres service's env */
+    }
+  }
+  const auth = `${encodeURIComponent(user)}${password ? `:${encodeURIComponent(password)}` : ''}`;
+  return `postgresql://${auth}@/${encodeURIComponent(db)}?host=${encodeURIComponent(socketDir)}&port=${port}`;
+}
+
+async function ownedDir(dir: string, user: string | undefined): Promise<void> {
+  fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
+  if (!user || user === 'root') return;
+  const uid = Number((await run('id', ['-u', user])).stdout.trim());
+  const gid = Number((await run('id', ['-g', user])).stdout.trim());
+  fs.chownSync(dir, uid, gid);
+  fs.chmodSync(dir, 0o700);
+}
+
+function spawnLogged(cmd: Command, logFile: string, cwd?: string): ChildProcess {
+  const out = fs.openSync(logFile, 'a');
+  try {
+    const argv = [...userPrefix(cmd.user), ...cmd.argv];
+    return spawn(argv[0]!, argv.slice(1), {
+      cwd: cmd.cwd ?? cwd,
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LANG: 'C.UTF-8', ...cmd.env },
+      stdio: ['ignore', out, out],
+      detached: true,
+    });
+  } finally {
+    fs.closeSync(out);
+  }
+}
+
+async function runStep(cmd: Command, logFile: string, cwd?: string): Promise<void> {
+  const child = spawnLogged(cmd, logFile, cwd);
+  const code = await new Promise<number | null>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', resolve);
+  });
+  if (code !== 0) throw new EnvironmentError(`dataset build: ${cmd.argv.join(' ').slice(0, 160)} failed (exit ${code})`, `see ${logFile}`);
+}
+
+function startPostgres(argv: string[], user: string | undefined, logFile: string): ChildProcess {
+  return spawnLogged({ argv, env: {}, user }, logFile);
+}
+
+async function waitPostgres(socketDir: string, port: string, child: ChildProcess, logFile: string, signal?: AbortSignal): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (signal?.aborted) throw new InterruptedError();
+    if (child.exitCode !== null || child.signalCode !== null) throw new EnvironmentError('dataset build: postgres exited at start', `see ${logFile}`);
+    const ok = await run('/usr/lib/postgresql/15/bin/pg_isready', ['-q', '-h', socketDir, '-p', port]).then(() => true, () => false);
+    if (ok) return;
+    if (Date.now() > deadline) throw new EnvironmentError('dataset build: postgres did not start within 60 s', `see ${logFile}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+async function stopPostgres(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  process.kill(-child.pid!, 'SIGINT'); // fast shutdown: a checkpoint, then a clean exit
+  await Promise.race([exited, new Promise((r) => setTimeout(r, 60_000))]);
+  if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, 'SIGKILL');
+}
+
+function runSeed(cmd: Command, logFile: string, onProgress: (p: SeedProgress) => void, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const log = fs.createWriteStream(logFile, { flags: 'a' });
+    const child = spawn(cmd.argv[0]!, cmd.argv.slice(1), {
+      cwd: cmd.cwd,
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LANG: 'C.UTF-8', ...cmd.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
+    const onAbort = () => {
+      try {
+        process.kill(-child.pid!, 'SIGTERM');
+      } catch {
+        /* gone */
+      }
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    child.stdout!.pipe(log, { end: false });
+    const tail: string[] = [];
+    readline.createInterface({ input: child.stderr! }).on('line', (line) => {
+      log.write(`${line}\n`);
+      tail.push(line);
+      if (tail.length > 3) tail.shift();
+      const p = parseSeedLine(line);
+      if (p) onProgress(p);
+    });
+    child.once('error', reject);
+    child.once('close', (code) => {
+      signal?.removeEventListener('abort', onAbort);
+      log.end();
+      if (signal?.aborted) reject(new InterruptedError());
+      else if (code === 0) resolve();
+      else reject(new EnvironmentError(`dataset build: the app's seeding failed (exit ${code}): ${tail.join(' | ').slice(0, 300)}`, `see ${logFile}`));
+    });
+  });
+}
+
+async function psql(socketDir: string, port: string, pg: { environment: Record<string, string> }, sql: string): Promise<string> {
+  const user = pg.environment.POSTGRES_USER || 'postgres';
+  const db = pg.environment.POSTGRES_DB || user;
+  const { stdout } = await run('/usr/lib/postgresql/15/bin/psql', ['-h', socketDir, '-p', port, '-U', user, '-d', db, '-Atqc', sql]);
+  return stdout.trim();
+}
