@@ -2,7 +2,7 @@
  * Spans: the figures a target reads (targets.ts), built from what the load engine and the monitor give.
  * One builder per stretch: one second of load, one stage or the judged run, and the live screen's state.
  */
-import type { SecondWindow, StageResult } from '../load/index.ts';
+import type { LoadResult, SecondWindow, StageResult } from '../load/index.ts';
 import type { RunState } from '../model/index.ts';
 import type { Span } from './targets.ts';
 
@@ -15,10 +15,31 @@ export function secondSpan(w: SecondWindow): Span {
       failed: w.errors + w.dropped,
       okRps: w.completed,
       offeredRps: w.scheduled,
+      seconds: 1,
       avgMs: requests > 0 ? w.latency.avgMs : null,
       p99Ms: requests > 0 ? w.latency.p99Ms : null,
     },
   };
+}
+
+/**
+ * Completed and offered per second over the judged stages, by the second each response completed: the
+ * seconds inside a judged stage's planned time, nothing from the drain after the last one (a server that
+ * completes 400 of 440 offered per second must not be credited with the backlog it finishes later).
+ */
+export function judgedRates(load: LoadResult): { okRps: number; offeredRps: number; seconds: number } | undefined {
+  const judged = load.stages.filter((st) => !st.excluded);
+  let completed = 0;
+  let offered = 0;
+  let seconds = 0;
+  for (const w of load.seconds) {
+    if (w.excluded) continue;
+    if (!judged.some((st) => w.t >= Math.floor(st.startS) && w.t < st.startS + st.durationS)) continue;
+    completed += w.completed;
+    offered += w.scheduled;
+    seconds += 1;
+  }
+  return seconds > 0 ? { okRps: completed / seconds, offeredRps: offered / seconds, seconds } : undefined;
 }
 
 /** A stage, or the judged stages merged (LoadResult.overall). */
@@ -30,6 +51,7 @@ export function stageSpan(st: StageResult): Span {
       failed: a.failures,
       okRps: a.okRps,
       offeredRps: a.rps,
+      seconds: st.durationS,
       avgMs: a.count > 0 ? a.avgMs : null,
       p99Ms: a.count > 0 ? a.percentiles['99'] : null,
     },

@@ -28,7 +28,7 @@ const load = (over: Partial<NonNullable<Span['load']>> = {}): Span => ({
 /** Per entry: a span that meets it, one that misses it, and one it does not read. */
 const CASES: Record<string, { pass: Span; fail: Span; failValue: number; absent: Span }> = {
   avg_latency: { pass: load({ avgMs: 60 }), fail: load({ avgMs: 61 }), failValue: 61, absent: { oomKills: 0 } },
-  throughput: { pass: load({ okRps: 90 }), fail: load({ okRps: 89 }), failValue: 89, absent: { oomKills: 0 } },
+  throughput: { pass: load({ okRps: 99.5, seconds: 60 }), fail: load({ okRps: 99.4, seconds: 60 }), failValue: 99, absent: { oomKills: 0 } },
   p99_latency: { pass: load({ p99Ms: 999 }), fail: load({ p99Ms: 1000 }), failValue: 1000, absent: { oomKills: 0 } },
   error_rate: { pass: load({ failed: 10 }), fail: load({ failed: 11 }), failValue: 0.11, absent: { oomKills: 0 } },
   cache_hit_rate: { pass: { cacheHitRate: 0.5 }, fail: { cacheHitRate: 0.49 }, failValue: 0.49, absent: load() },
@@ -77,6 +77,20 @@ describe('the table of targets', () => {
     const span = load({ requests: 0, okRps: 0, offeredRps: 0, avgMs: null, p99Ms: null });
     expect(judge(targetDef('avg_latency'), span, TG)).toMatchObject({ pass: false, measured: null, detail: 'not measured' });
     expect(checkMoment(span, TG).map((c) => c.def.name)).toEqual([]);
+  });
+
+  it('says "not tested" when the judged stages offered less than the target, never pass, whatever completed', () => {
+    const r = judge(targetDef('throughput'), load({ offeredRps: 290, okRps: 290, seconds: 60 }), { ...TG, minRps: 300 })!;
+    expect(r).toMatchObject({ pass: false, measured: null });
+    expect(r.notJudged).toMatch(/^not tested: the judged stages offered 290 req\/s, below the 300 req\/s target/);
+    // At the target (an arrival either side of a second's edge): judged.
+    expect(judge(targetDef('throughput'), load({ offeredRps: 299, okRps: 299, seconds: 60 }), { ...TG, minRps: 300 })).toMatchObject({ pass: false, measured: 299 });
+  });
+
+  it('leaves one second a request or two of jitter; the judged run none beyond rounding', () => {
+    expect(checkMoment(load({ okRps: 99, offeredRps: 100, seconds: 1 }), TG, [targetDef('throughput')])[0]!.pass).toBe(true);
+    expect(checkMoment(load({ okRps: 97, offeredRps: 100, seconds: 1 }), TG, [targetDef('throughput')])[0]!.pass).toBe(false);
+    expect(judge(targetDef('throughput'), load({ okRps: 99, seconds: 60 }), TG)!.pass).toBe(false);
   });
 
   it('counts a second in which nothing completed as a throughput miss (a stall)', () => {

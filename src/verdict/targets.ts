@@ -27,6 +27,8 @@ export interface Span {
     okRps: number;
     /** What the scenario offered per second (scheduled, or sent in the closed model). */
     offeredRps: number;
+    /** Seconds the span covers (1 for one second of load). */
+    seconds?: number;
     /** Latency of the requests that ended; null when none did. */
     avgMs: number | null;
     p99Ms: number | null;
@@ -92,6 +94,10 @@ function round2(n: number): number {
 }
 
 const MB = 1024 * 1024;
+/** An arrival schedule at the target rate may place a request on either side of a second's edge. */
+const OFFER_TOLERANCE = 0.005;
+/** Requests a one-second count may differ by around a steady rate (an arrival or a response either side of the edge). */
+const SECOND_JITTER = 2;
 
 export const TARGETS: readonly TargetDef[] = [
   {
@@ -107,18 +113,23 @@ export const TARGETS: readonly TargetDef[] = [
     label: 'throughput (completed)',
     unit: 'req/s',
     comparator: '>=',
-    // "Sustains 300 req/s": completed at the target rate, less the error budget (one failed request in
-    // 18,000 is an error-rate question, not a throughput one).
-    limit: (tg) => round2(tg.minRps * (1 - tg.maxErrorRate)),
-    // A second in which nothing completed (a stall during an OOM restart) is a throughput miss too.
-    measure: (s) => (s.load ? (s.load.requests > 0 || s.load.okRps > 0 || s.load.offeredRps > 0 ? s.load.okRps : null) : undefined),
-    note: (s, tg) =>
-      !s.load || s.load.requests === 0
-        ? undefined
-        : s.load.offeredRps < tg.minRps
-          ? `the scenario offered only ${s.load.offeredRps.toFixed(0)} req/s`
-          : `target ${tg.minRps} req/s less the ${(tg.maxErrorRate * 100).toFixed(0)} % error budget`,
-    missed: (_s, v, limit, at) => `${v} req/s completed ${at} (target >= ${limit} req/s)`,
+    // Responses completed per second, counted by when they completed, against the target itself: a failed
+    // request is the error row's business, not a discount on this one.
+    limit: (tg) => tg.minRps,
+    measure: (s, tg) => {
+      if (!s.load) return undefined;
+      if (s.load.requests === 0 && s.load.okRps === 0 && s.load.offeredRps === 0) return null;
+      // Offered below the target, the run cannot show whether the stack sustains it: never a pass.
+      if (s.load.offeredRps < tg.minRps * (1 - OFFER_TOLERANCE)) {
+        return notJudged(`not tested: the judged stages offered ${s.load.offeredRps.toFixed(0)} req/s, below the ${tg.minRps} req/s target`);
+      }
+      // One second's count jitters by a request or two around a steady rate; a stage's is exact to
+      // the request, and is compared at whole req/s (the resolution it is printed at).
+      const seconds = s.load.seconds ?? 1;
+      return seconds <= 1 ? s.load.okRps + SECOND_JITTER : Math.round(s.load.okRps);
+    },
+    note: (s) => (!s.load || s.load.requests === 0 ? undefined : `responses completed per second by completion time over the judged stages (offered ${s.load.offeredRps.toFixed(0)} req/s)`),
+    missed: (s, _v, limit, at) => `${s.load?.okRps} req/s completed ${at} (target >= ${limit} req/s)`,
   },
   {
     name: 'p99_latency',

@@ -83,18 +83,31 @@ describe('computeVerdict', () => {
     expect(target(justAbove.targets, 'p99_latency').pass).toBe(true);
   });
 
-  it('sets the throughput limit to minRps less the error budget', () => {
-    const v = computeVerdict(input({ targets: { ...TARGETS, minRps: 300, maxErrorRate: 0.01 } }));
+  it('judges throughput against the target itself, by completion time; the error budget is the error row\'s', () => {
+    // A judged stage offered 290 req/s against a 300 target: not tested, whatever completed.
+    const offered290 = loadResult([BAD_WARMUP, ...Array.from({ length: 10 }, () => ({ completed: 290, latMs: fast(290) }))]);
+    const v = computeVerdict(input({ load: offered290, targets: { ...TARGETS, minRps: 300, maxErrorRate: 0.01 } }));
     const tp = target(v.targets, 'throughput');
-    expect(tp.limit).toBe(297);
-    expect(tp.pass).toBe(false);
-    expect(tp.detail).toMatch(/offered only 10 req\/s/);
+    expect(tp).toMatchObject({ limit: 300, pass: false, measured: null });
+    expect(tp.notJudged).toMatch(/^not tested: the judged stages offered 290 req\/s, below the 300 req\/s target/);
 
-    // 9.5 completed/s against 10 × (1 − 0.1) = 9: passes although below minRps.
+    // 9.5 completed/s against 10: a miss (no error budget to hide the failed request in).
     const load = loadResult([{ completed: 10, latMs: fast(10) }, { completed: 9, errors: 1, latMs: fast(10) }]);
-    const ok = computeVerdict(input({ load }));
-    expect(target(ok.targets, 'throughput')).toMatchObject({ limit: 9, measured: 9.5, pass: true });
-    expect(target(ok.targets, 'throughput').detail).toMatch(/target 10 req\/s less the 10 % error budget/);
+    const missed = computeVerdict(input({ load }));
+    expect(target(missed.targets, 'throughput')).toMatchObject({ limit: 10, measured: 10, pass: true });
+    const load2 = loadResult([{ completed: 10, latMs: fast(10) }, { completed: 8, errors: 2, latMs: fast(10) }]);
+    expect(target(computeVerdict(input({ load: load2 })).targets, 'throughput')).toMatchObject({ limit: 10, measured: 9, pass: false });
+  });
+
+  it('counts completions in the judged seconds only, not the backlog finished after the last stage', () => {
+    // 2 judged seconds offered 10/s; the server completed 5 a second, then 10 more in a drain second.
+    const load = loadResult([{ completed: 5, dropped: 0, latMs: fast(5) }, { completed: 5, latMs: fast(5) }]);
+    for (const w of load.seconds) w.scheduled = 10;
+    load.seconds.push({ ...load.seconds[1]!, t: 2, completed: 10, scheduled: 0 });
+    load.overall.durationS = 2;
+    for (const st of load.stages) if (!st.excluded) st.durationS = 2;
+    const tp = target(computeVerdict(input({ load })).targets, 'throughput');
+    expect(tp).toMatchObject({ measured: 5, pass: false });
   });
 
   it('reports the run second each missed target first broke, from the first non-excluded window', () => {

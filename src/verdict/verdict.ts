@@ -6,7 +6,7 @@
 import type { LoadResult } from '../load/index.ts';
 import type { OomKillRecord, TargetResult, Verdict } from '../model/index.ts';
 import type { Targets } from '../profile/stack.ts';
-import { secondSpan, stageSpan } from './spans.ts';
+import { judgedRates, secondSpan, stageSpan } from './spans.ts';
 import { firstBroke, judge, TARGETS, type Span, type TargetDef } from './targets.ts';
 
 export interface VerdictInput {
@@ -32,6 +32,9 @@ export interface VerdictInput {
 /** The judged run as one span: the judged stages merged, peak memory, every kill. */
 export function runSpan(input: VerdictInput): Span {
   const span: Span = { ...(input.load ? stageSpan(input.load.overall) : {}) };
+  // Throughput by completion time over the judged seconds, not arrivals that completed some time.
+  const rates = input.load && judgedRates(input.load);
+  if (span.load && rates) Object.assign(span.load, rates);
   if (input.load && input.cacheHitRate !== undefined) span.cacheHitRate = input.cacheHitRate;
   if (input.capBytes > 0) {
     // A loop, not Math.max(...spread): a long run sampled often has more readings than the call stack takes arguments.
