@@ -49,6 +49,11 @@ export class LoadRecorder {
   private readonly seconds: SecondWindow[] = [];
   private inFlight = 0;
   private current = 0;
+  /** The window stamped last: nearly every call hits it, so skip the Map lookup. */
+  private lastT = -1;
+  private lastW: WindowAcc | undefined;
+  /** Per-request samples, set only while someone listens (building them costs an object a request). */
+  onSample: ((s: LatencySample) => void) | undefined;
 
   constructor(
     private readonly model: LoadModel,
@@ -117,7 +122,8 @@ export class LoadRecorder {
     }
     if (wasSent) this.inFlight = Math.max(0, this.inFlight - 1);
     if (s.outstanding > 0) s.outstanding--;
-    this.listeners.sample?.({ stageIndex, endpoint: this.endpoints[endpointIndex]!.key, outcome, latencyUs: us, status });
+    const sample = this.onSample ?? this.listeners.sample;
+    if (sample) sample({ stageIndex, endpoint: this.endpoints[endpointIndex]!.key, outcome, latencyUs: us, status });
     if (s.timeOver && s.outstanding === 0) this.maybeFinalize(s);
   }
 
@@ -161,11 +167,14 @@ export class LoadRecorder {
   private window(atS: number): WindowAcc {
     // Something stamped in a second already closed (a late timer) goes to the oldest open one.
     const t = Math.max(this.nextWindow, Math.floor(atS));
+    if (t === this.lastT) return this.lastW!;
     let w = this.windows.get(t);
     if (!w) {
       w = { scheduled: 0, sent: 0, completed: 0, dropped: 0, errors: 0, timeouts: 0, bytes: 0, histogram: newHistogram() };
       this.windows.set(t, w);
     }
+    this.lastT = t;
+    this.lastW = w;
     return w;
   }
 
@@ -178,6 +187,10 @@ export class LoadRecorder {
   private closeWindow(t: number): void {
     const w = this.windows.get(t) ?? { scheduled: 0, sent: 0, completed: 0, dropped: 0, errors: 0, timeouts: 0, bytes: 0, histogram: newHistogram() };
     this.windows.delete(t);
+    if (this.lastT === t) {
+      this.lastT = -1;
+      this.lastW = undefined;
+    }
     const stage = this.stageAt(t);
     const second: SecondWindow = {
       t,

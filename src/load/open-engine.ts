@@ -3,6 +3,9 @@
  * does, like wrk2 and k6's constant-arrival-rate, and a request's latency counts from its
  * SCHEDULED send time, so a server that stalls for N seconds shows N seconds of slow requests.
  *
+ * HTTP: keep-alive HTTP/1.1 on raw sockets, one request per connection at a time (http1-pool.ts),
+ * at most `maxInFlight` connections.
+ *
  * Scheduling: one timer, not one per request. Each tick sends every arrival whose intended time
  * has passed (stamped with that intended time), then sleeps until the next arrival, window edge
  * or deadline. Timer lateness therefore shows in latency instead of hiding.
@@ -23,23 +26,24 @@
  * rate target is what catches a server that fails fast.
  */
 import { performance } from 'node:perf_hooks';
-import { Pool, type Dispatcher } from 'undici';
+import { Http1Pool, type Exchange } from './http1-pool.ts';
 import type { Scenario } from './scenario.ts';
 import type { StagePlan } from './arrival-schedule.ts';
 import { totalDurationS } from './arrival-schedule.ts';
 import type { PlannedRequest, RequestMix } from './request-mix.ts';
 import type { LoadRecorder } from './load-recorder.ts';
 
-interface Pending {
+interface Pending extends Exchange {
   stageIndex: number;
   req: PlannedRequest;
   /** performance.now() ms at which it was due. */
   intendedMs: number;
   /** Queued: when it is dropped (due + timeout). Sent: when it is aborted (send + timeout). */
   deadlineMs: number;
-  abort?: () => void;
   timedOut?: boolean;
 }
+
+const TIMEOUT = new Error('timeout');
 
 export interface EngineControl {
   /** Resolves with the load-clock second at which the last request ended (or the run stopped). */
@@ -53,14 +57,6 @@ export function runOpenModel(scenario: Scenario, plans: StagePlan[], mix: Reques
   const origin = new URL(baseUrl).origin;
   const cap = scenario.maxInFlight;
   const timeoutMs = scenario.timeout * 1000;
-  const pool = new Pool(origin, {
-    connections: cap,
-    pipelining: 1,
-    keepAliveTimeout: 30_000,
-    // Our own deadline (send + timeout) aborts requests; undici's idle timers must not fire first.
-    headersTimeout: 0,
-    bodyTimeout: 0,
-  });
   const t0 = performance.now();
   const endS = totalDurationS(plans);
   const queue: Pending[] = [];
@@ -76,46 +72,35 @@ export function runOpenModel(scenario: Scenario, plans: StagePlan[], mix: Reques
   const done = new Promise<{ endS: number; stopped: boolean }>((r) => (resolveDone = r));
   const nowS = (now: number) => (now - t0) / 1000;
 
-  // dispatch() with a handler rather than request(): no stream, no promise, no AbortController
-  // per request, which roughly doubles the rate one core can pace.
+  // One connection per request in flight (no pipelining); the pool never opens more than `cap`.
+  const pool = new Http1Pool<Pending>(origin, cap, {
+    done: (p, status, bytes) => finish(p, status >= 200 && status < 400 ? 'ok' : 'error', bytes, status),
+    fail: (p) => finish(p, p.timedOut ? 'timeout' : 'error', 0),
+  });
+
   const send = (p: Pending, now: number) => {
     p.deadlineMs = now + timeoutMs;
     inFlight.add(p);
     recorder.sent(nowS(now));
-    let status = 0;
-    let bytes = 0;
-    const handler: Dispatcher.DispatchHandler = {
-      onRequestStart(controller) {
-        p.abort = () => controller.abort(new Error('timeout'));
-        if (p.timedOut) p.abort();
-      },
-      onResponseStart(_controller, statusCode) {
-        status = statusCode;
-      },
-      onResponseData(_controller, chunk) {
-        bytes += chunk.length;
-      },
-      onResponseEnd() {
-        finish(p, status >= 200 && status < 400 ? 'ok' : 'error', bytes, status);
-      },
-      onResponseError() {
-        finish(p, p.timedOut ? 'timeout' : 'error', bytes);
-      },
-    };
     try {
-      pool.dispatch({ path: p.req.path, method: p.req.method as Dispatcher.HttpMethod, headers: p.req.headers, body: p.req.body }, handler);
+      pool.send(p);
     } catch {
       finish(p, 'error', 0);
     }
   };
 
+  let lastCall = false;
   const finish = (p: Pending, outcome: 'ok' | 'error' | 'timeout', bytes: number, status?: number) => {
-    if (!inFlight.delete(p) || stopped) return;
+    if (!inFlight.delete(p) || stopped || finished) return;
     const now = performance.now();
     recorder.ended(p.stageIndex, p.req.endpointIndex, outcome, (now - p.intendedMs) * 1000, bytes, nowS(now), true, status);
     // A slot is free: the oldest waiting request goes now rather than at the next tick.
     if (queueHead < queue.length) dispatch(now);
-    if (endS <= nowS(now) && queueHead >= queue.length && inFlight.size === 0) tick();
+    // The last answer: end now rather than at the next timer (never re-entering a running tick).
+    if (!lastCall && endS <= nowS(now) && queueHead >= queue.length && inFlight.size === 0) {
+      lastCall = true;
+      setImmediate(tick);
+    }
   };
 
   const dispatch = (now: number) => {
@@ -162,11 +147,16 @@ export function runOpenModel(scenario: Scenario, plans: StagePlan[], mix: Reques
       const p = queue[queueHead++]!;
       recorder.ended(p.stageIndex, p.req.endpointIndex, 'dropped', (now - p.intendedMs) * 1000, 0, s, false);
     }
+    let expired: Pending[] | undefined;
     for (const p of inFlight) {
       if (p.deadlineMs > now) break;
-      if (p.timedOut) continue;
+      (expired ??= []).push(p);
+    }
+    // Aborted after the walk: an abort ends the request at once, which may send a queued one.
+    if (expired) for (const p of expired) {
       p.timedOut = true;
-      p.abort?.();
+      if (p.conn) p.conn.abort(TIMEOUT);
+      else finish(p, 'timeout', 0);
     }
     dispatch(now);
     recorder.tick(s);
@@ -186,8 +176,6 @@ export function runOpenModel(scenario: Scenario, plans: StagePlan[], mix: Reques
     }
     if (queueHead < queue.length) nextMs = Math.min(nextMs, queue[queueHead]!.deadlineMs);
     for (const p of inFlight) {
-      // Ones already aborted are only waiting for undici's callback.
-      if (p.timedOut) continue;
       nextMs = Math.min(nextMs, p.deadlineMs);
       break;
     }
@@ -198,9 +186,10 @@ export function runOpenModel(scenario: Scenario, plans: StagePlan[], mix: Reques
     if (finished) return;
     finished = true;
     if (timer) clearTimeout(timer);
-    for (const p of inFlight) p.abort?.();
+    const left = [...inFlight];
     inFlight.clear();
-    pool.destroy().catch(() => {});
+    for (const p of left) p.conn?.abort(TIMEOUT);
+    pool.destroy();
     resolveDone({ endS: nowS(now), stopped });
   };
 

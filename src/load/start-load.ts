@@ -47,9 +47,10 @@ export class LoadRun extends EventEmitter<LoadRunEvents> {
       second: (w) => this.emit('second', w),
       stage: (s) => this.emit('stage', s),
       stageEnd: (r) => this.emit('stage-end', r),
-      sample: (s) => {
-        if (this.listenerCount('sample') > 0) this.emit('sample', s);
-      },
+    });
+    // Samples cost an object per request: built only once someone listens.
+    (this as unknown as EventEmitter).on('newListener', (event: string | symbol) => {
+      if (event === 'sample') recorder.onSample = (s) => this.emit('sample', s);
     });
     const startedAt = Date.now();
     // Start on the next turn so listeners attached right after startLoad() see the first stage.
