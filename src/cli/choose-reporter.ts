@@ -6,7 +6,7 @@ import type { Reporter } from '../model/index.ts';
 import { combineReporters } from '../report/combine-reporters.ts';
 import { createJsonReporter } from '../report/reporters/json-reporter.ts';
 import { createPlainReporter } from '../report/reporters/plain-reporter.ts';
-import { createTuiReporter } from '../tui/tui-reporter.tsx';
+import type { TuiReporterOptions } from '../tui/tui-reporter.tsx';
 
 export interface CreateReporterOptions {
   tui: boolean;
@@ -41,9 +41,36 @@ export function createReporter(opts: CreateReporterOptions): Reporter {
     if (!tui) return json;
     return combineReporters(
       json,
-      createTuiReporter({ stderr: opts.stderr, stdout: opts.stdout, env, onQuit: opts.onQuit, resultsToStdout: false }),
+      lazyTuiReporter({ stderr: opts.stderr, stdout: opts.stdout, env, onQuit: opts.onQuit, resultsToStdout: false }),
     );
   }
-  if (tui) return createTuiReporter({ stderr: opts.stderr, stdout: opts.stdout, env, onQuit: opts.onQuit });
+  if (tui) return lazyTuiReporter({ stderr: opts.stderr, stdout: opts.stdout, env, onQuit: opts.onQuit });
   return createPlainReporter({ stdout: opts.stdout, stderr: opts.stderr });
+}
+
+/**
+ * The TUI, with Ink and React loaded only when it is picked: they are most of what a start costs
+ * (plain, JSON and `--help` runs never load them). Calls made while they load are replayed in
+ * order; the TUI draws the latest state anyway.
+ */
+function lazyTuiReporter(opts: TuiReporterOptions): Reporter {
+  let real: Reporter | undefined;
+  const waiting: Array<(r: Reporter) => void> = [];
+  const loaded = import('../tui/tui-reporter.tsx').then((m) => {
+    real = m.createTuiReporter(opts);
+    for (const call of waiting.splice(0)) call(real);
+    return real;
+  });
+  // Surfaced by close(); never an unhandled rejection meanwhile.
+  loaded.catch(() => undefined);
+  const call = (fn: (r: Reporter) => void) => (real ? fn(real) : void waiting.push(fn));
+  return {
+    onStart: (s) => call((r) => r.onStart?.(s)),
+    onEvent: (e, s) => call((r) => r.onEvent?.(e, s)),
+    onTick: (s) => call((r) => r.onTick?.(s)),
+    onEnd: (s) => call((r) => r.onEnd?.(s)),
+    close: async () => {
+      await (await loaded).close?.();
+    },
+  };
 }

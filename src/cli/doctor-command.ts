@@ -40,25 +40,9 @@ const PYTHON_MODULES: Array<[string, string]> = [
 ];
 
 export async function gatherChecks(): Promise<Check[]> {
-  const checks: Check[] = [];
-  // What the machine is, as run.json and report.html record it (systeminformation).
-  try {
-    checks.push({ name: 'host', ok: true, detail: describeHost(await hostFacts(process.cwd())), required: false });
-  } catch (err) {
-    checks.push({ name: 'host', ok: false, detail: `systeminformation failed: ${(err as Error).message}`, required: false });
-  }
-  try {
-    const cg = await detectCgroups();
-    checks.push({
-      name: 'cgroups',
-      ok: cg.canWrite,
-      detail: `v${cg.version}, memory at ${cg.memoryRoot}${cg.cpuRoot ? `, cpu at ${cg.cpuRoot}` : ', no cpu controller (--cpus unavailable)'}${cg.canWrite ? ', writable' : `: ${cg.reason}`}`,
-      fix: cg.canWrite ? undefined : 'run as root, or under systemd-run --user --scope -p Delegate=yes',
-      required: true,
-    });
-  } catch (err) {
-    checks.push({ name: 'cgroups', ok: false, detail: (err as Error).message, required: true });
-  }
+  // The slow checks (host facts, a Python process, the engine's socket, the cgroup files) run at once.
+  const [host, cgroups, python, engine] = await Promise.all([hostCheck(), cgroupCheck(), pythonCheck(), engineCheck()]);
+  const checks: Check[] = [host, cgroups];
   const swaps = fs.readFileSync('/proc/swaps', 'utf8').trim().split('\n').slice(1);
   checks.push({
     name: 'swap',
@@ -78,33 +62,7 @@ export async function gatherChecks(): Promise<Check[]> {
     const ok = fs.existsSync(bin);
     checks.push({ name, ok, detail: ok ? bin : `${bin} missing`, fix: `apt-get install -y ${pkg}`, required: true });
   }
-  const missingModules: string[] = [];
-  for (const [mod, pkg] of PYTHON_MODULES) {
-    const ok = await run('/usr/bin/python3', ['-c', `import ${mod}`]).then(() => true, () => false);
-    if (!ok) missingModules.push(pkg);
-  }
-  checks.push({
-    name: 'app\'s Python packages',
-    ok: missingModules.length === 0,
-    detail: missingModules.length ? `missing: ${missingModules.join(', ')}` : PYTHON_MODULES.map(([m]) => m).join(', '),
-    fix: `apt-get install -y ${missingModules.join(' ')}`,
-    required: true,
-  });
-  try {
-    const docker = await import('../drivers/docker/index.ts');
-    const e = await docker.dockerAvailable(undefined, 2000);
-    checks.push({
-      name: 'Docker engine',
-      ok: e.ok,
-      detail: e.ok
-        ? `${e.version ?? '?'} at ${e.endpoint}, cgroup driver ${e.cgroupDriver ?? '?'}, cgroup v${e.cgroupVersion ?? '?'}`
-        : `not reachable at ${e.endpoint}: ${e.reason}`,
-      fix: 'apt-get install -y docker.io && dockerd --bridge=none & (or use --driver process)',
-      required: false,
-    });
-  } catch (err) {
-    checks.push({ name: 'Docker engine', ok: false, detail: (err as Error).message, required: false });
-  }
+  checks.push(python, engine);
   const chromium = findChromium();
   checks.push({
     name: 'Chromium (report --png)',
@@ -114,6 +72,65 @@ export async function gatherChecks(): Promise<Check[]> {
     required: false,
   });
   return checks;
+}
+
+/** What the machine is, as run.json and report.html record it (systeminformation). */
+async function hostCheck(): Promise<Check> {
+  try {
+    return { name: 'host', ok: true, detail: describeHost(await hostFacts(process.cwd())), required: false };
+  } catch (err) {
+    return { name: 'host', ok: false, detail: `systeminformation failed: ${(err as Error).message}`, required: false };
+  }
+}
+
+async function cgroupCheck(): Promise<Check> {
+  try {
+    const cg = await detectCgroups();
+    return {
+      name: 'cgroups',
+      ok: cg.canWrite,
+      detail: `v${cg.version}, memory at ${cg.memoryRoot}${cg.cpuRoot ? `, cpu at ${cg.cpuRoot}` : ', no cpu controller (--cpus unavailable)'}${cg.canWrite ? ', writable' : `: ${cg.reason}`}`,
+      fix: cg.canWrite ? undefined : 'run as root, or under systemd-run --user --scope -p Delegate=yes',
+      required: true,
+    };
+  } catch (err) {
+    return { name: 'cgroups', ok: false, detail: (err as Error).message, required: true };
+  }
+}
+
+/** One Python process finds every module (importing FastAPI alone takes longer than the rest of doctor). */
+async function pythonCheck(): Promise<Check> {
+  const mods = PYTHON_MODULES.map(([m]) => m);
+  const script = `import importlib.util as u, json; print(json.dumps([m for m in ${JSON.stringify(mods)} if u.find_spec(m) is None]))`;
+  const missing = await run('/usr/bin/python3', ['-c', script]).then(
+    ({ stdout }) => (JSON.parse(stdout) as string[]).map((m) => PYTHON_MODULES.find(([x]) => x === m)![1]),
+    () => PYTHON_MODULES.map(([, pkg]) => pkg),
+  );
+  return {
+    name: 'app\'s Python packages',
+    ok: missing.length === 0,
+    detail: missing.length ? `missing: ${missing.join(', ')}` : mods.join(', '),
+    fix: `apt-get install -y ${missing.join(' ')}`,
+    required: true,
+  };
+}
+
+async function engineCheck(): Promise<Check> {
+  try {
+    const { probeEngine } = await import('../drivers/docker/engine-probe.ts');
+    const e = await probeEngine(2000);
+    return {
+      name: 'Docker engine',
+      ok: e.ok,
+      detail: e.ok
+        ? `${e.version ?? '?'} at ${e.endpoint}, cgroup driver ${e.cgroupDriver ?? '?'}, cgroup v${e.cgroupVersion ?? '?'}`
+        : `not reachable at ${e.endpoint}: ${e.reason}`,
+      fix: 'apt-get install -y docker.io && dockerd --bridge=none & (or use --driver process)',
+      required: false,
+    };
+  } catch (err) {
+    return { name: 'Docker engine', ok: false, detail: (err as Error).message, required: false };
+  }
 }
 
 export async function doctorCommand(args: CliArgs): Promise<number> {

@@ -4,12 +4,6 @@
  */
 import { AbortError, formatAbort } from '../errors.ts';
 import { HELP, parseCli } from './args.ts';
-import { doctorCommand } from './doctor-command.ts';
-import { reportCommand } from './report-command.ts';
-import { runCommand } from './run-command.ts';
-import { setupCommand } from './setup-command.ts';
-import { targetCommand } from './target-command.ts';
-import { downCommand, upCommand } from './up-down-commands.ts';
 
 const BUG_EXIT = 70;
 
@@ -24,19 +18,20 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`simulate ${pkg.version}\n`);
     return 0;
   }
+  // Each command imports only what it uses: a start pays for its own modules, not every command's.
   switch (args.command) {
     case 'up':
-      return upCommand(args);
+      return (await import('./up-down-commands.ts')).upCommand(args);
     case 'down':
-      return downCommand(args);
+      return (await import('./up-down-commands.ts')).downCommand(args);
     case 'doctor':
-      return doctorCommand(args);
+      return (await import('./doctor-command.ts')).doctorCommand(args);
     case 'setup':
-      return setupCommand(args);
+      return (await import('./setup-command.ts')).setupCommand(args);
     case 'report':
-      return reportCommand(args);
+      return (await import('./report-command.ts')).reportCommand(args);
     default:
-      return args.target ? targetCommand(args) : runCommand(args);
+      return args.target ? (await import('./target-command.ts')).targetCommand(args) : (await import('./run-command.ts')).runCommand(args);
   }
 }
 

@@ -12,7 +12,7 @@
  * Workers mode is not used: its events never reach this thread.
  */
 import { performance } from 'node:perf_hooks';
-import autocannon, { type AutocannonClient, type AutocannonInstance } from 'autocannon';
+import type { AutocannonClient, AutocannonInstance } from 'autocannon';
 import type { Scenario } from './scenario.ts';
 import { stageRates } from './scenario.ts';
 import type { StagePlan } from './arrival-schedule.ts';
@@ -28,8 +28,11 @@ export function runClosedModel(scenario: Scenario, plans: StagePlan[], mix: Requ
   let wakeSleep: (() => void) | undefined;
   const ticker = setInterval(() => recorder.tick(nowS()), 50);
 
-  const runStage = (plan: StagePlan) =>
-    new Promise<void>((resolve, reject) => {
+  // Loaded when a closed run starts: open-model runs and other commands never pay for it.
+  const runStage = async (plan: StagePlan) => {
+    const { default: autocannon } = await import('autocannon');
+    if (stopped) return;
+    return new Promise<void>((resolve, reject) => {
       const { from, to } = stageRates(scenario.stages[plan.index]!);
       const rate = (from + to) / 2;
       const setupClient = (client: AutocannonClient) => {
@@ -66,6 +69,7 @@ export function runClosedModel(scenario: Scenario, plans: StagePlan[], mix: Requ
         (err) => (err ? reject(err) : resolve()),
       );
     });
+  };
 
   const done = (async () => {
     for (const plan of plans) {

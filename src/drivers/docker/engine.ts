@@ -4,21 +4,9 @@
  */
 import Docker from 'dockerode';
 import { EnvironmentError } from '../../errors.ts';
+import { engineEndpoint, type EngineInfo } from './engine-info.ts';
 
-export interface EngineInfo {
-  ok: boolean;
-  /** Where we looked: DOCKER_HOST or the default socket. */
-  endpoint: string;
-  version?: string;
-  apiVersion?: string;
-  cgroupDriver?: string;
-  cgroupVersion?: string;
-  reason?: string;
-}
-
-export function engineEndpoint(): string {
-  return process.env.DOCKER_HOST || 'unix:///var/run/docker.sock';
-}
+export { engineEndpoint, type EngineInfo } from './engine-info.ts';
 
 export function connectEngine(): Docker {
   return new Docker();
