@@ -39,8 +39,8 @@ export function processStart(pid: number): string | undefined {
   }
 }
 
-export function writeOwner(rec: OwnerRecord): void {
-  const dir = workDirOf(rec.runId);
+/** Into the run's work dir (by default the one the reaper looks in). */
+export function writeOwner(rec: OwnerRecord, dir = workDirOf(rec.runId)): void {
   fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
   fs.writeFileSync(path.join(dir, 'owner.json'), JSON.stringify(rec, null, 2));
 }

@@ -1,35 +1,40 @@
 /**
- * One run: profile → stack up inside one capped cgroup → monitor + load → verdict → everything down.
- * The engine keeps RunState and tells reporters; files are written as things happen. Teardown runs on every
- * path out (normal end, error, Ctrl-C, SIGTERM).
+ * One run: stack up inside one capped cgroup → monitor + load → verdict → everything down. The engine keeps
+ * RunState and tells reporters; files are written as things happen. Teardown runs on every path out
+ * (normal end, error, Ctrl-C, SIGTERM).
+ *
+ * `runSimulation` turns command-line options into a RunSpec and the machine's parts (cgroups, driver);
+ * `Run` takes both as values, so a workflow can run one Run per step and a unit test can pass a fake
+ * cgroup root, a stub driver and a local server.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import type http from 'node:http';
 import path from 'node:path';
 import type { MemoryCgroup, MemoryStats } from '../cgroups/cgroup.ts';
-import { createCgroup, detectCgroups, RUNS_PARENT, removeEverywhere, removeIfEmpty } from '../cgroups/index.ts';
+import { createCgroup, detectCgroups, RUNS_PARENT, removeEverywhere, removeIfEmpty, type CgroupLayout } from '../cgroups/index.ts';
 import type { Driver, DriverName } from '../drivers/driver.ts';
 import { checkPortsFree } from '../drivers/process/process-driver.ts';
-import { EnvironmentError, InterruptedError } from '../errors.ts';
-import { appendStageSummary, formatSummaryCsv, loadScenario, startLoad, type LoadResult, type Scenario, type SecondWindow, type StageResult } from '../load/index.ts';
+import { EnvironmentError, EXIT, InterruptedError } from '../errors.ts';
+import { appendStageSummary, formatSummaryCsv, loadScenario, startLoad, type LoadModel, type LoadResult, type Scenario, type SecondWindow, type StageResult } from '../load/index.ts';
+import type { Reporter, RunEvent, RunState } from '../model/index.ts';
 import { readCacheCounters, startMetricsExporter } from '../monitor/metrics-exporter.ts';
 import { hostFacts, type HostFacts } from '../monitor/host-facts.ts';
-import { Monitor, type Sample } from '../monitor/monitor.ts';
+import { Monitor, type MonitorOptions, type Sample } from '../monitor/monitor.ts';
 import { loadProfile } from '../profile/load-profile.ts';
 import type { Stack } from '../profile/stack.ts';
 import { writeRunReport } from '../report/html/index.ts';
-import type { Reporter } from '../model/index.ts';
+import { debug } from '../util/debug.ts';
 import { secondSpan } from '../verdict/spans.ts';
-import { checkMoment, missedText, type Span } from '../verdict/targets.ts';
+import { checkMoment, missedText, type Span, type TargetDef } from '../verdict/targets.ts';
 import { computeVerdict } from '../verdict/verdict.ts';
-import type { OomKillRecord, RunEvent, RunState } from '../model/index.ts';
+import { chooseDriver, dockerReaper } from './choose-driver.ts';
 import { fetchFiredAlerts, type FiredAlert } from './prometheus-alerts.ts';
+import { cacheHitRate, killRecords, loadSummary, psiOf, stageExtras, SWAP_NOTICED_BYTES, type MemoryReading } from './run-bookkeeping.ts';
 import { RunOutputs, runJson } from './run-outputs.ts';
 import { processStart, reap, workDirOf, writeOwner, type OwnerRecord } from './run-registry.ts';
 import { applyEvent, applyLoadWindow, applyMemory, initialState } from './run-state.ts';
 import { scaleScenario } from './scale-scenario.ts';
-import { chooseDriver, dockerReaper } from './choose-driver.ts';
 import { ensureDataset } from '../dataset/build-dataset.ts';
 import { copyCold } from '../dataset/cold-copy.ts';
 import { datasetSpec, postgresService, postgresVolumeDir, type DatasetRecord } from '../dataset/dataset-spec.ts';
@@ -46,7 +51,7 @@ export interface RunOptions {
   outDir: string;
   /** A scenario name or path; undefined = the profile's default; null = no load, just watch. */
   scenario?: string | null;
-  model: 'open' | 'closed';
+  model: LoadModel;
   sampleIntervalMs: number;
   /** `--set SERVICE.PATH=VALUE` overrides of the profile for this run. */
   overrides?: string[];
@@ -57,6 +62,68 @@ export interface RunOptions {
   csvFile?: string;
   reporter: Reporter;
   signal: AbortSignal;
+}
+
+/** What one run is: its ids and folders, the validated stack and scenario, how to load and report. */
+export interface RunSpec {
+  runId: string;
+  /** results/<run-id>. */
+  runDir: string;
+  /** Per-run scratch (data dirs, sockets, owner.json); removed at the end. */
+  workDir: string;
+  stack: Stack;
+  /** undefined: no load, watch for `watchS` seconds. */
+  scenario?: Scenario;
+  model: LoadModel;
+  sampleIntervalMs: number;
+  /** Without load: how long to watch (default 60 s). */
+  watchS?: number;
+  /** `simulate up`: leave the stack running. */
+  detach?: boolean;
+  csvFile?: string;
+  reporter: Reporter;
+  signal: AbortSignal;
+  /** Load a host other than loopback (only `--target --allow-remote`). */
+  allowRemote?: boolean;
+  /** The table to judge by (default: every target in src/verdict/targets.ts); capacity and faults add entries. */
+  targets?: readonly TargetDef[];
+  /** Extra fields for run.json and report.json (a capacity step, a fault spec, `--target`'s URL). */
+  meta?: Record<string, unknown>;
+}
+
+/** The cgroups a run makes: the real hierarchy, or a fake root in a unit test. */
+export interface RunCgroups {
+  version: 1 | 2;
+  /** Make `relPath` (and its parents). */
+  create(relPath: string): Promise<MemoryCgroup>;
+  /** Remove `relPath` in every hierarchy, then the shared parent where nothing else is left in it. */
+  remove(relPath: string): Promise<void>;
+}
+
+/** The machine's parts a Run uses, passed in. */
+export interface RunDeps {
+  /** None for `--target`: no stack of ours, no cgroup, no monitor. */
+  cgroups?: RunCgroups;
+  /** None for `--target`. */
+  driver?: Driver;
+  /** Default: the cgroup-file Monitor. */
+  monitor?: (opts: MonitorOptions) => RunMonitor;
+  /** Default: fail when a port the stack needs is taken. */
+  checkPorts?: (stack: Stack) => Promise<void>;
+}
+
+export type RunMonitor = Pick<Monitor, 'start' | 'stop' | 'sample'>;
+
+/** The system's cgroup hierarchy (detected), or any other root given as a layout. */
+export function systemCgroups(layout: CgroupLayout): RunCgroups {
+  return {
+    version: layout.version,
+    create: (relPath) => createCgroup(relPath, { layout }),
+    remove: async (relPath) => {
+      await removeEverywhere(relPath, { layout });
+      await removeIfEmpty(RUNS_PARENT, { layout });
+    },
+  };
 }
 
 export interface RunResult {
@@ -90,17 +157,30 @@ export async function runSimulation(opts: RunOptions): Promise<RunResult> {
   // What a killed earlier run left behind goes first.
   await reap({ docker: dockerReaper(driver.name) });
 
-  const runDir = path.resolve(opts.outDir, runId);
-  return new Run(runId, runDir, workDir, stack, scenario, driver, cg.version, opts).execute();
+  const spec: RunSpec = {
+    runId,
+    runDir: path.resolve(opts.outDir, runId),
+    workDir,
+    stack,
+    scenario,
+    model: opts.model,
+    sampleIntervalMs: opts.sampleIntervalMs,
+    watchS: opts.durationS,
+    detach: opts.detach,
+    csvFile: opts.csvFile,
+    reporter: opts.reporter,
+    signal: opts.signal,
+  };
+  return new Run(spec, { cgroups: systemCgroups(cg), driver }).execute();
 }
 
-class Run {
+export class Run {
   readonly state: RunState;
   private readonly outputs: RunOutputs;
   private parent?: MemoryCgroup;
-  private monitor?: Monitor;
+  private monitor?: RunMonitor;
   private exporter?: http.Server;
-  private memorySeries: Array<{ t: number; workingSet: number }> = [];
+  private memorySeries: MemoryReading[] = [];
   private lastSample?: Sample;
   private loadWindows: SecondWindow[] = [];
   private loadStartT = 0;
@@ -120,22 +200,21 @@ class Run {
   private host?: HostFacts;
   /** The kept dataset this run started from, with how long it took to build (if built now) and to copy. */
   private dataset?: DatasetRecord & { built: boolean; copySeconds: number; residentAfterCopy: number };
+  readonly runId: string;
+  readonly runDir: string;
+  readonly workDir: string;
+  readonly stack: Stack;
 
   constructor(
-    readonly runId: string,
-    readonly runDir: string,
-    readonly workDir: string,
-    readonly stack: Stack,
-    readonly scenario: Scenario | undefined,
-    readonly driver: Driver,
-    cgroupVersion: 1 | 2,
-    readonly opts: RunOptions,
+    readonly spec: RunSpec,
+    readonly deps: RunDeps = {},
   ) {
-    this.state = initialState({ runId, stack, driver: driver.name, cgroupVersion, startedAt: Date.now() });
-    this.outputs = new RunOutputs(runDir, stack);
+    ({ runId: this.runId, runDir: this.runDir, workDir: this.workDir, stack: this.stack } = spec);
+    this.state = initialState({ runId: spec.runId, stack: spec.stack, driver: deps.driver?.name ?? 'process', cgroupVersion: deps.cgroups?.version ?? 1, startedAt: Date.now() });
+    this.outputs = new RunOutputs(spec.runDir, spec.stack);
     // A Ctrl-C that came while the profile was loading or the reaper ran counts too.
-    if (opts.signal.aborted) this.internal.abort();
-    else opts.signal.addEventListener('abort', () => this.internal.abort(), { once: true });
+    if (spec.signal.aborted) this.internal.abort();
+    else spec.signal.addEventListener('abort', () => this.internal.abort(), { once: true });
   }
 
   private t(at = Date.now()): number {
@@ -148,7 +227,7 @@ class Run {
     this.eventLog.push(event);
     applyEvent(this.state, event);
     this.outputs.event(event, this.state);
-    this.opts.reporter.onEvent?.(event, this.state);
+    this.spec.reporter.onEvent?.(event, this.state);
     if (event.kind === 'oom-kill') this.noteMissed({ oomKills: this.eventLog.filter((x) => x.kind === 'oom-kill').length }, '');
   };
 
@@ -156,73 +235,80 @@ class Run {
     this.outputs.writeJson(
       'run.json',
       runJson(this.state, this.stack, {
-        scenario: this.scenario?.name ?? null,
-        loadModel: this.scenario ? this.opts.model : null,
+        scenario: this.spec.scenario?.name ?? null,
+        loadModel: this.spec.scenario ? this.spec.model : null,
         cgroup: this.parent?.path,
         appUrl: this.stack.appUrl,
         host: this.host,
         dataset: this.dataset ?? null,
+        ...this.spec.meta,
         ...extra,
       }),
     );
   }
 
   async execute(): Promise<RunResult> {
-    const { opts, stack } = this;
+    const { spec, stack, deps } = this;
     let failure: unknown;
     let load: LoadResult | undefined;
-    let cacheHitRate: number | null | undefined;
+    let cacheRate: number | null | undefined;
     try {
-      opts.reporter.onStart?.(this.state);
-      this.host = await hostFacts(this.runDir).catch(() => undefined);
-      // Before anything starts: a taken port is one clear line, not a half-started stack.
-      await checkPortsFree(stack, { includeMetricsPort: true });
-      // The dataset before the cgroup: building it is set-up, not the stack's memory.
-      if (stack.datasetBytes) await this.prepareDataset(stack.datasetBytes);
-      this.parent = await createCgroup(`${RUNS_PARENT}/${this.runId}`);
-      await this.parent.setMemoryLimit(stack.capBytes, stack.swapBytes);
-      if (stack.cpus > 0) await this.parent.setCpuLimit(stack.cpus);
-      writeOwner(this.owner());
-      this.emit({ kind: 'run-start', detail: `profile ${stack.name}, driver ${this.driver.name}, cap ${(stack.capBytes / 1024 ** 3).toFixed(2)} GiB in ${this.parent.path}` });
+      spec.reporter.onStart?.(this.state);
+      this.host = await hostFacts(this.runDir).catch((err: unknown) => {
+        debug('run', `no host facts: ${String(err)}`);
+        return undefined;
+      });
+      if (deps.cgroups) {
+        // Before anything starts: a taken port is one clear line, not a half-started stack.
+        await (deps.checkPorts ?? ((s) => checkPortsFree(s, { includeMetricsPort: true })))(stack);
+        // The dataset before the cgroup: building it is set-up, not the stack's memory.
+        if (stack.datasetBytes) await this.prepareDataset(stack.datasetBytes);
+        this.parent = await deps.cgroups.create(`${RUNS_PARENT}/${this.runId}`);
+        await this.parent.setMemoryLimit(stack.capBytes, stack.swapBytes);
+        if (stack.cpus > 0) await this.parent.setCpuLimit(stack.cpus);
+        writeOwner(this.owner(), this.workDir);
+        this.emit({ kind: 'run-start', detail: `profile ${stack.name}, driver ${this.deps.driver?.name ?? 'none'}, cap ${(stack.capBytes / 1024 ** 3).toFixed(2)} GiB in ${this.parent.path}` });
+      } else {
+        this.emit({ kind: 'run-start', detail: `${stack.name}: load only, no stack of ours` });
+      }
       this.writeRunJson();
 
-      if (stack.metricsPort) this.exporter = await startMetricsExporter(stack.metricsPort, () => this.state);
-      this.startMonitor();
-      const handles = await this.driver.up(stack, {
-        runId: this.runId,
-        runDir: this.runDir,
-        workDir: this.workDir,
-        parent: this.parent,
-        emit: this.emit,
-        signal: this.internal.signal,
-        sampleNow: () => void this.sampleNow(),
-      });
-      for (const h of handles) {
-        const s = this.state.services.find((x) => x.name === h.name);
-        if (s) Object.assign(s, { version: h.version, containerId: h.containerId, ...(h.image && h.image !== h.spec.image ? { image: h.image } : {}) });
+      if (this.parent) {
+        if (stack.metricsPort) this.exporter = await startMetricsExporter(stack.metricsPort, () => this.state);
+        this.startMonitor();
+      }
+      if (deps.driver && this.parent) {
+        const handles = await deps.driver.up(stack, {
+          runId: this.runId,
+          runDir: this.runDir,
+          workDir: this.workDir,
+          parent: this.parent,
+          emit: this.emit,
+          signal: this.internal.signal,
+          sampleNow: () => void this.sampleNow(),
+        });
+        for (const h of handles) {
+          const s = this.state.services.find((x) => x.name === h.name);
+          if (s) Object.assign(s, { version: h.version, containerId: h.containerId, ...(h.image && h.image !== h.spec.image ? { image: h.image } : {}) });
+        }
       }
       this.throwIfAborted();
       this.state.phase = 'running';
       this.writeRunJson();
 
-      if (opts.detach) return this.finish(undefined, undefined, undefined);
+      if (spec.detach) return this.finish(undefined, undefined, undefined);
 
-      if (this.scenario) {
-        load = await this.runLoad(this.scenario);
-        if (stack.appService) {
-          // Over the judged stages only: the counters were read when the first of them began.
-          const before = await this.cacheAtJudgedStart;
-          const after = await readCacheCounters(stack.appUrl);
-          const hits = before && after ? after.hits - before.hits : -1;
-          const lookups = before && after ? hits + (after.misses - before.misses) : 0;
-          // A counter that went down means the app restarted mid-run: no honest delta then.
-          cacheHitRate = hits >= 0 && lookups > 0 ? hits / lookups : null;
-        }
+      if (spec.scenario) {
+        load = await this.runLoad(spec.scenario);
+        if (stack.appService) cacheRate = cacheHitRate(await this.cacheAtJudgedStart, await readCacheCounters(stack.appUrl));
       } else {
-        await this.watch(opts.durationS ?? 60);
+        await this.watch(spec.watchS ?? 60);
       }
       this.throwIfAborted();
-      this.alerts = await fetchFiredAlerts(stack).catch(() => []);
+      this.alerts = await fetchFiredAlerts(stack).catch((err: unknown) => {
+        debug('run', `no alerts from Prometheus: ${String(err)}`);
+        return [];
+      });
       for (const a of this.alerts) this.emit({ kind: 'alert-firing', detail: `${a.name} (${a.state}${a.severity ? `, ${a.severity}` : ''}): ${a.summary ?? ''}` });
     } catch (err) {
       failure = err;
@@ -232,7 +318,7 @@ class Run {
       await this.teardown();
       throw failure;
     }
-    return this.finish(load, cacheHitRate, interrupted);
+    return this.finish(load, cacheRate, interrupted);
   }
 
   /**
@@ -268,8 +354,8 @@ class Run {
       runId: this.runId,
       pid: process.pid,
       pidStart: processStart(process.pid) ?? '',
-      detached: Boolean(this.opts.detach),
-      driver: this.driver.name,
+      detached: Boolean(this.spec.detach),
+      driver: this.deps.driver?.name ?? 'process',
       cgroup: this.parent!.path,
       profile: this.stack.name,
       startedAt: new Date(this.state.startedAt).toISOString(),
@@ -284,36 +370,36 @@ class Run {
   }
 
   private startMonitor(): void {
-    this.monitor = new Monitor({
+    const opts: MonitorOptions = {
       parent: this.parent!,
-      handles: () => this.driver.handles(),
+      handles: () => this.deps.driver?.handles() ?? [],
       emit: this.emit,
-      intervalMs: this.opts.sampleIntervalMs,
+      intervalMs: this.spec.sampleIntervalMs,
       psiFile: this.state.cgroupVersion === 2 ? path.join(this.parent!.dir, 'memory.pressure') : undefined,
       onSample: (s) => this.onSample(s),
-    });
+    };
+    this.monitor = this.deps.monitor ? this.deps.monitor(opts) : new Monitor(opts);
     this.monitor.start();
   }
 
   private async sampleNow(): Promise<void> {
     try {
       if (this.monitor) this.onSample(await this.monitor.sample(), false);
-    } catch {
-      /* teardown */
+    } catch (err) {
+      // The cgroup went away under the read: teardown has begun.
+      debug('run', `extra reading failed: ${String(err)}`);
     }
   }
 
   private onSample(s: Sample, writeRow = true): void {
     if (this.state.phase === 'stopping' || this.state.phase === 'done') return; // a read that finished during teardown
     this.lastSample = s;
-    const psi = psiOf(s);
-    applyMemory(this.state, s.stack, s.services, psi);
+    applyMemory(this.state, s.stack, s.services, psiOf(s));
     const t = this.t(s.at);
     this.state.elapsedS = t;
     this.memorySeries.push({ t, workingSet: s.stack.workingSet });
     this.noteMissed({ memory: { capBytes: this.stack.capBytes, peakWorkingSet: s.stack.workingSet } }, `at ${t} s`);
-    // A few pages of swap are noise; a megabyte is the stack swapping.
-    if (s.stack.swap >= 1024 * 1024 && !this.swapSeen) {
+    if (s.stack.swap >= SWAP_NOTICED_BYTES && !this.swapSeen) {
       this.swapSeen = true;
       this.emit({ kind: 'swap-start', detail: `the stack started swapping (${(s.stack.swap / 1024 / 1024).toFixed(1)} MB in swap)` });
     }
@@ -322,12 +408,11 @@ class Run {
     // While load runs, a row is written per load second (with the latest memory); otherwise one per sample.
     if (!writeRow) return; // an extra reading (an exit, the last one): no row, no status line
     if (!this.loadRunning) this.writeRow(s.at, undefined);
-    this.opts.reporter.onTick?.(this.state);
+    this.spec.reporter.onTick?.(this.state);
   }
 
   private writeRow(at: number, window: SecondWindow | undefined): void {
     const s = this.lastSample;
-    const psi = s && psiOf(s);
     this.outputs.row({
       at,
       t: this.t(at),
@@ -336,7 +421,7 @@ class Run {
       services: s?.services ?? new Map<string, MemoryStats>(),
       capBytes: this.stack.capBytes,
       swapping: this.swapping,
-      psi,
+      psi: s && psiOf(s),
     });
   }
 
@@ -355,7 +440,7 @@ class Run {
     const loadStart = Date.now();
     this.loadStartT = this.t(loadStart);
     this.loadRunning = true;
-    const run = startLoad(scenario, { baseUrl: this.stack.appUrl, model: this.opts.model, signal: this.internal.signal });
+    const run = startLoad(scenario, { baseUrl: this.stack.appUrl, model: this.spec.model, signal: this.internal.signal, allowRemote: this.spec.allowRemote });
     run.on('stage', (st) => {
       if (!st.excluded && !this.cacheAtJudgedStart && this.stack.appService) this.cacheAtJudgedStart = readCacheCounters(this.stack.appUrl);
       this.state.stage = { name: st.name, index: st.index, count: st.count, startedAtS: this.t(), durationS: st.durationS, excluded: st.excluded };
@@ -365,8 +450,11 @@ class Run {
       this.loadWindows.push(w);
       if (!w.excluded) this.noteMissed(secondSpan(w), `in second ${this.loadStartT + w.t} of the run`);
       applyLoadWindow(this.state, w, run.model);
+      if (!this.parent) this.state.elapsedS = this.t();
       this.state.timeLeftS = Math.max(0, Math.ceil(total - (Date.now() - loadStart) / 1000));
       this.writeRow(Date.now(), w);
+      // Without a monitor (--target) the load's second is the tick.
+      if (!this.parent) this.spec.reporter.onTick?.(this.state);
     });
     run.on('stage-end', (st: StageResult) => appendStageSummary(summaryFile, st, this.stageExtras(st)));
     try {
@@ -381,89 +469,66 @@ class Run {
    * whole of the judged stages; this is the moment a reader of the timeline looks for). Once per target.
    */
   private noteMissed(span: Span, at: string): void {
-    for (const c of checkMoment(span, this.stack.targets)) {
+    for (const c of checkMoment(span, this.stack.targets, this.spec.targets)) {
       if (c.pass || this.missed.has(c.def.name)) continue;
       this.missed.add(c.def.name);
       this.emit({ kind: 'target-missed', detail: missedText(c, span, at) });
     }
   }
 
-  private stageExtras(st: StageResult, verdict?: string) {
-    const from = this.loadStartT + st.startS;
-    const to = from + st.durationS;
-    const inStage = this.memorySeries.filter((m) => m.t >= from && m.t <= to);
-    const kills = this.eventLog.filter((e) => e.kind === 'oom-kill' && e.t >= from && e.t <= to).length;
-    return {
-      peakWorkingSetMb: inStage.length ? Math.round(Math.max(...inStage.map((m) => m.workingSet)) / 1024 / 1024) : null,
-      oomKills: kills,
-      verdict: verdict ?? (st.excluded ? 'excluded' : ''),
-    };
+  private stageExtras(st: StageResult) {
+    return stageExtras(st, this.loadStartT, this.memorySeries, this.eventLog);
   }
-
-  private killRecords(): OomKillRecord[] {
-    return this.eventLog.filter((e) => e.kind === 'oom-kill').map((e) => {
-      const around = this.loadWindows.filter((w) => Math.abs(this.loadStartT + w.t - e.t) <= 3);
-      const ws = this.memorySeries.filter((m) => m.t <= e.t).at(-1);
-      return {
-        t: e.t,
-        service: e.service ?? '',
-        pid: e.pid,
-        // The victim's own working set when the monitor saw the kill; else the stack's last reading before it.
-        workingSetBytes: e.workingSetBytes ?? ws?.workingSet ?? 0,
-        around: around.length
-          ? `±3 s: p99 up to ${Math.max(...around.map((w) => w.latency.p99Ms)).toFixed(0)} ms, ${around.reduce((a, w) => a + w.errors + w.dropped, 0)} errors/drops`
-          : undefined,
-      };
-    });
-  }
-
 
   private async teardown(): Promise<void> {
     this.state.phase = 'stopping';
     this.monitor?.stop();
-    await this.driver.down().catch(() => undefined);
+    await this.deps.driver?.down().catch((err: unknown) => debug('run', `driver down: ${String(err)}`));
     this.exporter?.close();
-    await this.parent?.destroy().catch(() => undefined);
-    if (this.parent) await removeEverywhere(this.parent.path).catch(() => undefined);
-    await removeIfEmpty(RUNS_PARENT).catch(() => false);
+    if (this.parent) {
+      // destroy() kills what is left and removes the cgroup; remove() then takes every hierarchy and the shared parent.
+      await this.parent.destroy().catch((err: unknown) => debug('run', `cgroup destroy: ${String(err)}`));
+      await this.deps.cgroups?.remove(this.parent.path).catch((err: unknown) => debug('run', `cgroup remove: ${String(err)}`));
+    }
     fs.rmSync(this.workDir, { recursive: true, force: true });
     try {
       if (fs.readdirSync(path.dirname(this.workDir)).length === 0) fs.rmdirSync(path.dirname(this.workDir));
     } catch {
-      /* shared with another run */
+      // Another run made a work dir beside ours in between: the shared parent stays.
     }
   }
 
-  private async finish(load: LoadResult | undefined, cacheHitRate: number | null | undefined, interrupted: boolean | undefined): Promise<RunResult> {
-    if (this.opts.detach) {
-      this.driver.release?.();
+  private async finish(load: LoadResult | undefined, cacheRate: number | null | undefined, interrupted: boolean | undefined): Promise<RunResult> {
+    if (this.spec.detach) {
+      this.deps.driver?.release?.();
       this.monitor?.stop();
       this.exporter?.close();
       this.state.phase = 'running';
       this.writeRunJson({ detached: true });
       this.outputs.close();
-      return { state: this.state, runDir: this.runDir, exitCode: 0, appUrl: this.stack.appUrl, stack: this.stack };
+      return { state: this.state, runDir: this.runDir, exitCode: EXIT.ok, appUrl: this.stack.appUrl, stack: this.stack };
     }
     // A last reading before anything stops: the peak and the kill counters as the run left them.
     await this.sampleNow();
     await this.teardown();
     const verdict = computeVerdict({
       targets: this.stack.targets,
-      capBytes: this.stack.capBytes,
+      capBytes: this.parent ? this.stack.capBytes : 0,
       load,
       loadStartT: this.loadStartT,
       memory: this.memorySeries,
-      oomKills: this.killRecords(),
-      cacheHitRate: load && this.stack.appService ? cacheHitRate ?? null : undefined,
+      oomKills: killRecords(this.eventLog, this.loadWindows, this.loadStartT, this.memorySeries),
+      cacheHitRate: load && this.stack.appService ? cacheRate ?? null : undefined,
       standins: this.stack.services.filter((s) => s.kind === 'standin' && s.launch).map((s) => s.name),
       interrupted: Boolean(interrupted),
+      defs: this.spec.targets,
     });
     this.state.verdict = verdict;
     this.state.phase = 'done';
     for (const s of this.state.services) if (s.status !== 'unavailable') s.status = 'stopped';
     this.emit({ kind: 'run-end', detail: interrupted ? 'interrupted' : verdict.pass ? 'targets met' : 'targets missed' });
-    const exitCode = interrupted ? 130 : verdict.pass ? 0 : 1;
-    this.outputs.writeJson('report.json', { runId: this.runId, exitCode, verdict, alertsFired: this.alerts, load: load ? loadSummary(load) : null });
+    const exitCode = interrupted ? EXIT.interrupted : verdict.pass ? EXIT.ok : EXIT.targetsMissed;
+    this.outputs.writeJson('report.json', { runId: this.runId, ...this.spec.meta, exitCode, verdict, alertsFired: this.alerts, load: load ? loadSummary(load) : null });
     this.writeRunJson({ endedAt: new Date().toISOString(), exitCode, interrupted: Boolean(interrupted) });
     // report.html from the files just written (every row is on disk: the CSVs are written synchronously).
     // A report that cannot be drawn is said, never a reason to lose the run's verdict or exit code.
@@ -472,29 +537,11 @@ class Run {
     } catch (err) {
       this.emit({ kind: 'info', detail: `report.html not written: ${(err as Error).message}` });
     }
-    if (this.opts.csvFile && load) {
-      fs.writeFileSync(this.opts.csvFile, formatSummaryCsv(load.stages.map((stage) => ({ stage, extras: this.stageExtras(stage) }))));
+    if (this.spec.csvFile && load) {
+      fs.writeFileSync(this.spec.csvFile, formatSummaryCsv(load.stages.map((stage) => ({ stage, extras: this.stageExtras(stage) }))));
     }
     this.outputs.close();
-    this.opts.reporter.onEnd?.(this.state);
+    this.spec.reporter.onEnd?.(this.state);
     return { state: this.state, runDir: this.runDir, exitCode, appUrl: this.stack.appUrl, stack: this.stack };
   }
-}
-
-/** PSI over the last 10 s, as the state and timeseries.csv carry it. */
-function psiOf(s: Sample): { some10: number; full10: number } | undefined {
-  return s.psi ? { some10: s.psi.some.avg10, full10: s.psi.full?.avg10 ?? 0 } : undefined;
-}
-
-function loadSummary(load: LoadResult) {
-  const o = load.overall.aggregate;
-  return {
-    model: load.model,
-    scenario: load.scenario,
-    baseUrl: load.baseUrl,
-    elapsedS: load.elapsedS,
-    stopped: load.stopped,
-    measured: { requests: o.count, ok: o.ok, failures: o.failures, dropped: o.dropped, avgMs: o.avgMs, p50Ms: o.percentiles['50'], p99Ms: o.percentiles['99'], okRps: o.okRps, rps: o.rps },
-    stages: load.stages.map((s) => ({ name: s.name, excluded: s.excluded, durationS: s.durationS, requests: s.aggregate.count, okRps: s.aggregate.okRps, avgMs: s.aggregate.avgMs, p99Ms: s.aggregate.percentiles['99'] })),
-  };
 }

@@ -1,0 +1,13 @@
+/**
+ * Debug lines for failures we deliberately carry on past (a cgroup already gone at teardown, an optional
+ * read that did not answer). Quiet unless SIMULATE_DEBUG=1, then one line each on stderr, like
+ * testcontainers' debug channel.
+ */
+export function debugEnabled(env: NodeJS.ProcessEnv = process.env): boolean {
+  const v = env.SIMULATE_DEBUG;
+  return v !== undefined && v !== '' && v !== '0' && v.toLowerCase() !== 'false';
+}
+
+export function debug(area: string, message: string, env: NodeJS.ProcessEnv = process.env): void {
+  if (debugEnabled(env)) process.stderr.write(`simulate:debug ${area}: ${message}\n`);
+}
