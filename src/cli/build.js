@@ -22,7 +22,7 @@ try {
 const before = sourceState();
 const parsed = ts.getParsedCommandLineOfConfigFile(path.join(REPO, 'tsconfig.json'), {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => {} });
 if (!parsed) throw new Error('cannot read tsconfig.json');
-const rootNames = parsed.fileNames.filter((f) => f.startsWith(path.join(REPO, 'src') + path.sep) && !/\.test\.tsx?$/.test(f) && !f.includes(`${path.sep}tui${path.sep}preview`) && !f.includes(`${path.sep}tui${path.sep}replay`));
+const rootNames = parsed.fileNames.filter((f) => f.startsWith(path.join(REPO, 'src') + path.sep) && !/\.test\.tsx?$/.test(f));
 fs.rmSync(BUILD_DIR, { recursive: true, force: true });
 const program = ts.createProgram({
   rootNames,
