@@ -24,6 +24,12 @@ export interface ServiceHandle {
    * reported twice. Check and bump in the same synchronous step.
    */
   oomKillsReported: number;
+  /**
+   * Bumped when the service's cgroup is made anew (docker: each container start), which resets its
+   * OOM-kill counter: a counter read that began in an earlier incarnation must not be compared with the
+   * new `oomKillsReported`. Absent: the cgroup lives as long as the run.
+   */
+  incarnation?: number;
 }
 
 export interface DriverContext {

@@ -6,6 +6,7 @@ import type { MemoryCgroup, MemoryStats } from '../cgroups/cgroup.ts';
 import { readKernelOomKills, readPsi, uptimeSeconds, type KernelOomKill, type Psi } from '../cgroups/index.ts';
 import type { ServiceHandle } from '../drivers/driver.ts';
 import type { RunEvent } from '../model/index.ts';
+import { debug } from '../util/debug.ts';
 
 export interface Sample {
   at: number;
@@ -59,11 +60,18 @@ export class Monitor {
     const services = new Map<string, MemoryStats>();
     await Promise.all(
       this.opts.handles().map(async (h) => {
-        const s = await h.cgroup.stats().catch(() => undefined);
+        const incarnation = h.incarnation;
+        const s = await h.cgroup.stats().catch((err: unknown) => {
+          // A service between two incarnations (a container restarting) has no cgroup for a moment.
+          debug('monitor', `${h.name}: no reading: ${String(err)}`);
+          return undefined;
+        });
         if (!s) return;
         services.set(h.name, s);
         const before = this.lastWorkingSet.get(h.name) ?? 0;
         this.lastWorkingSet.set(h.name, s.workingSet);
+        // The service restarted during the read: this counter is the old cgroup's, already accounted for.
+        if (h.incarnation !== incarnation) return;
         if (s.oomKills > h.oomKillsReported) {
           const newKills = s.oomKills - h.oomKillsReported;
           h.oomKillsReported = s.oomKills; // claim before the next await: no one reports it twice

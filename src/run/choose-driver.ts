@@ -20,13 +20,12 @@ export async function chooseDriver(wanted: 'auto' | DriverName, stack: Stack): P
       );
     }
     const images = await docker.dockerImagesReady(stack);
-    if (!images.ok) {
-      throw new EnvironmentError(`the local images for this profile are missing (${images.missing.join(', ')})`, 'run `simulate setup --driver docker` first (it builds them from Debian packages)');
-    }
-    return new docker.DockerDriver();
+    if (!images.ok) throw docker.missingImagesError(images.missing);
+    // Checked here once: the driver does not ask the engine again.
+    return new docker.DockerDriver({ imagesChecked: true });
   }
   // auto: docker where an engine answers and the images exist, else native processes.
-  if (engine.ok && (await docker.dockerImagesReady(stack)).ok) return new docker.DockerDriver();
+  if (engine.ok && (await docker.dockerImagesReady(stack)).ok) return new docker.DockerDriver({ imagesChecked: true });
   return new ProcessDriver();
 }
 

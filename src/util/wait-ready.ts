@@ -72,16 +72,27 @@ export function describeCheck(check: ReadyCheck): string {
   }
 }
 
+/**
+ * Polls until ready, dead, given up, timed out or aborted. `check` replaces the plain check (the docker
+ * driver runs a command check inside its container); `stillAlive` and `giveUp` may ask asynchronously.
+ */
 export async function waitReady(
   check: ReadyCheck,
-  opts: { timeoutMs: number; signal: AbortSignal; stillAlive: () => boolean; giveUp?: () => boolean; intervalMs?: number },
+  opts: {
+    timeoutMs: number;
+    signal: AbortSignal;
+    stillAlive: () => boolean | Promise<boolean>;
+    giveUp?: () => boolean | Promise<boolean>;
+    check?: () => Promise<boolean>;
+    intervalMs?: number;
+  },
 ): Promise<'ready' | 'timeout' | 'died' | 'aborted' | 'gave-up'> {
   const deadline = Date.now() + opts.timeoutMs;
   for (;;) {
     if (opts.signal.aborted) return 'aborted';
-    if (!opts.stillAlive()) return 'died';
-    if (await checkOnce(check)) return 'ready';
-    if (opts.giveUp?.()) return 'gave-up';
+    if (!(await opts.stillAlive())) return 'died';
+    if (await (opts.check ? opts.check() : checkOnce(check))) return 'ready';
+    if (await opts.giveUp?.()) return 'gave-up';
     if (Date.now() > deadline) return 'timeout';
     await new Promise((r) => setTimeout(r, opts.intervalMs ?? 250));
   }

@@ -16,13 +16,13 @@ import { execIn, runOneShot } from './container-run.ts';
 import { connectEngine, requireEngine } from './engine.ts';
 import { JsonLineSplitter, type EngineEvent } from './event-lines.ts';
 import { dockerImagesReady, roleFor, roleImage, substitutionNote } from './local-images.ts';
-import { httpAnswers, sleep, tcpAnswers } from '../../util/wait-ready.ts';
+import { readKernelOomKills } from '../../cgroups/index.ts';
+import { debug } from '../../util/debug.ts';
+import { checkOnce, describeCheck, tcpAnswers, waitReady } from '../../util/wait-ready.ts';
+import { classifyDie } from './die-classification.ts';
 
 /** The repo's docker/ folder (app, stand-in, configs): mounted read-only at the same path. */
 export const REPO_DOCKER_DIR = path.resolve(import.meta.dirname, '..', '..', '..', 'docker');
-
-/** An `oom` event this recent, then `die` with 137, is a kill even if the restart already reset State.OOMKilled. */
-const OOM_WINDOW_MS = 10_000;
 
 interface Running {
   handle: ServiceHandle;
@@ -30,6 +30,10 @@ interface Running {
   /** Set by `die`; a later `start` is then a restart by the engine's policy. */
   dead: boolean;
   lastOomAt?: number;
+  /** OOM kills reported in earlier incarnations (the engine makes a fresh cgroup, counter 0, on each start). */
+  earlierKills: number;
+  /** The kills the previous incarnation reported, for a `die` whose handling straddled the restart. */
+  lastIncarnationKills?: number;
   log?: WriteStream;
   /** The engine's log streams being copied into `log` (one per start). */
   follows: Array<NodeJS.ReadableStream & { destroy?: () => void }>;
@@ -39,6 +43,8 @@ export interface DockerDriverOptions {
   docker?: Docker;
   /** Extra read-only host folders to mount at the same path (besides docker/ and the Compose dir). */
   readOnlyDirs?: string[];
+  /** The caller (chooseDriver) checked the local images already: up() does not ask the engine again. */
+  imagesChecked?: boolean;
 }
 
 export class DockerDriver implements Driver {
@@ -63,9 +69,9 @@ export class DockerDriver implements Driver {
     this.ctx = ctx;
     const info = await requireEngine(this.docker);
     const cgroupParent = cgroupParentFor(ctx.parent, info.cgroupDriver);
-    const images = await dockerImagesReady(stack, this.docker);
-    if (!images.ok) {
-      throw new EnvironmentError(`local Docker images missing: ${images.missing.join(', ')}`, 'run `simulate setup --driver docker`');
+    if (!this.opts.imagesChecked) {
+      const images = await dockerImagesReady(stack, this.docker);
+      if (!images.ok) throw missingImagesError(images.missing);
     }
     await this.watchEvents(ctx.runId);
     await mkdir(path.join(ctx.runDir, 'logs'), { recursive: true });
@@ -116,8 +122,9 @@ export class DockerDriver implements Driver {
     const running: Running = {
       container,
       dead: false,
+      earlierKills: 0,
       follows: [],
-      handle: { name: spec.name, spec, containerId: container.id, image: image.split(':')[0], cgroup: undefined as never, oomKillsReported: 0 },
+      handle: { name: spec.name, spec, containerId: container.id, image: image.split(':')[0], cgroup: undefined as never, oomKillsReported: 0, incarnation: 0 },
     };
     this.byContainer.set(container.id, running);
     // Ctrl-C while the container was being created: down() may have listed the run's containers already.
@@ -143,7 +150,7 @@ export class DockerDriver implements Driver {
       this.reportReadyLater(running, launch);
       return;
     }
-    ctx.emit({ kind: 'service-ready', service: spec.name, pid: running.handle.pid, detail: describeReady(launch) });
+    ctx.emit({ kind: 'service-ready', service: spec.name, pid: running.handle.pid, detail: `ready (${describeCheck(launch.ready)})` });
 
     for (const after of launch.afterReady) {
       const r = await execIn(this.docker, container, { ...after, argv: guardedArgv(after) });
@@ -183,59 +190,70 @@ export class DockerDriver implements Driver {
     }
   }
 
-  /** OOM kills reported so far in this run (the monitor and the events stream bump the handles' counters). */
+  /** OOM kills reported so far in this run, every incarnation of every service. */
   private oomKillsSoFar(): number {
-    return [...this.running.values()].reduce((a, r) => a + r.handle.oomKillsReported, 0);
+    return [...this.running.values()].reduce((a, r) => a + r.earlierKills + r.handle.oomKillsReported, 0);
   }
 
   /**
    * 'ready', or why the run goes on without it: once the kernel is killing services for memory, a service
    * that cannot get ready (its dependency is in a crash loop) is part of the result, not a setup error.
+   * The polling is util/wait-ready's, as for the process driver; the check runs inside the container.
    */
   private async waitReady(running: Running, launch: Launch): Promise<'ready' | string> {
     const { spec } = running.handle;
-    const ready = launch.ready;
-    const deadline = Date.now() + launch.readyTimeoutMs;
-    const signal = this.ctx!.signal;
-    for (;;) {
-      if (signal.aborted) throw new InterruptedError();
-      const ok = await this.answers(running, ready);
-      const state = (await running.container.inspect()).State;
-      if (ok && state.Running) return 'ready';
-      if (this.oomKillsSoFar() > 0 || state.OOMKilled) return state.Running ? describeReady(launch) : `exit code ${state.ExitCode}${state.OOMKilled ? ', OOM-killed' : ''}`;
-      if (!state.Running && !state.Restarting && spec.restart === 'no') {
-        throw new EnvironmentError(
-          `${spec.name} exited (code ${state.ExitCode}${state.OOMKilled ? ', OOM-killed' : ''}) before it was ready (${describeReady(launch)})`,
-          `see ${this.logPath(spec.name)}`,
-        );
-      }
-      if (Date.now() > deadline) {
-        throw new EnvironmentError(`${spec.name} was not ready within ${Math.round(launch.readyTimeoutMs / 1000)} s (${describeReady(launch)})`, `see ${this.logPath(spec.name)}`);
-      }
-      await sleep(250, signal);
+    let state: Docker.ContainerInspectInfo['State'] | undefined;
+    const outcome = await waitReady(launch.ready, {
+      timeoutMs: launch.readyTimeoutMs,
+      signal: this.ctx!.signal,
+      stillAlive: async () => {
+        state = (await running.container.inspect()).State;
+        // A container the engine will restart is alive for this purpose: its policy brings it back. One the
+        // kernel killed is the run's result (giveUp below), not a setup error.
+        return state.Running || state.Restarting || spec.restart !== 'no' || state.OOMKilled || this.oomKillsSoFar() > 0;
+      },
+      // Ready only while it runs: a check answered by something else while it restarts does not count.
+      check: async () => Boolean(state?.Running) && (await this.answers(running, launch.ready)),
+      giveUp: () => this.oomKillsSoFar() > 0 || Boolean(state?.OOMKilled),
+    });
+    const what = describeCheck(launch.ready);
+    const exited = () => `exit code ${state?.ExitCode}${state?.OOMKilled ? ', OOM-killed' : ''}`;
+    switch (outcome) {
+      case 'ready':
+        return 'ready';
+      case 'aborted':
+        throw new InterruptedError();
+      case 'gave-up':
+        return state?.Running ? what : exited();
+      case 'died':
+        throw new EnvironmentError(`${spec.name} exited (${exited()}) before it was ready (${what})`, `see ${this.logPath(spec.name)}`);
+      case 'timeout':
+        throw new EnvironmentError(`${spec.name} was not ready within ${Math.round(launch.readyTimeoutMs / 1000)} s (${what})`, `see ${this.logPath(spec.name)}`);
     }
   }
 
+  /** The ready check; a command runs inside the container (its programs are there, not on the host). */
   private async answers(running: Running, ready: Launch['ready']): Promise<boolean> {
-    if (ready.kind === 'none') return true;
-    if (ready.kind === 'tcp') return tcpAnswers(ready.host, ready.port);
-    if (ready.kind === 'http') return httpAnswers(ready.url);
-    return (await execIn(this.docker, running.container, { argv: ready.argv, env: ready.env }).catch(() => ({ exitCode: -1 }))).exitCode === 0;
+    if (ready.kind !== 'command') return checkOnce(ready);
+    const r = await execIn(this.docker, running.container, { argv: ready.argv, env: ready.env }).catch((err: unknown) => {
+      debug('docker', `${running.handle.name}: ready check could not run: ${String(err)}`);
+      return { exitCode: -1 };
+    });
+    return r.exitCode === 0;
   }
 
   /** Keep checking in the background a service the run stopped waiting for, and say when it is ready. */
   private reportReadyLater(running: Running, launch: Launch): void {
     const ctx = this.ctx!;
-    const deadline = Date.now() + launch.readyTimeoutMs;
-    void (async () => {
-      while (!this.stopping && !ctx.signal.aborted && Date.now() < deadline) {
-        if (!running.dead && (await this.answers(running, launch.ready).catch(() => false))) {
-          if (!this.stopping) ctx.emit({ kind: 'service-ready', service: running.handle.name, pid: running.handle.pid, detail: describeReady(launch) });
-          return;
-        }
-        await sleep(1000, ctx.signal).catch(() => undefined);
-      }
-    })();
+    void waitReady(launch.ready, {
+      timeoutMs: launch.readyTimeoutMs,
+      signal: ctx.signal,
+      stillAlive: () => !this.stopping,
+      check: async () => !running.dead && (await this.answers(running, launch.ready)),
+      intervalMs: 1000,
+    }).then((o) => {
+      if (o === 'ready' && !this.stopping) ctx.emit({ kind: 'service-ready', service: running.handle.name, pid: running.handle.pid, detail: `ready (${describeCheck(launch.ready)})` });
+    });
   }
 
   private logPath(service: string): string {
@@ -292,26 +310,21 @@ export class DockerDriver implements Driver {
       running.dead = true;
       const exitCode = Number(ev.Actor?.Attributes?.exitCode ?? NaN);
       const pid = running.handle.pid;
-      let flagged = false;
-      try {
-        const state = (await running.container.inspect()).State;
-        // After a fast restart the engine has reset OOMKilled: then the recent `oom` event decides.
-        flagged = state.OOMKilled && !state.Running;
-      } catch {
-        /* removed already */
-      }
-      const recentOom = running.lastOomAt !== undefined && at - running.lastOomAt < OOM_WINDOW_MS;
-      // OOMKilled can be stale (set by an OOM in the parent that killed a sibling): the kernel's
-      // SIGKILL (137) is what says this container's process was the victim.
-      const oomKilled = exitCode === 137 && (flagged || recentOom);
+      const incarnation = running.handle.incarnation;
+      const facts = await this.dieFacts(running, exitCode, at);
+      // A restart (`start`) while we read: this death belongs to the incarnation that was current at `die`.
+      const sameIncarnation = running.handle.incarnation === incarnation;
+      const { oomKilled, evidence } = classifyDie(facts);
       if (this.stopping) return;
       const policy = running.handle.spec.restart;
       if (oomKilled) {
         // The monitor may have read the kill from the container's cgroup counter before the engine
         // removed the cgroup; if it did (this incarnation's count is not 0), it was reported once already.
-        if (running.handle.oomKillsReported === 0) {
-          running.handle.oomKillsReported = 1;
-          ctx.emit({ at, kind: 'oom-kill', service, pid, detail: `engine: container ${running.handle.containerId!.slice(0, 12)} State.OOMKilled, exit 137` });
+        const reported = sameIncarnation ? running.handle.oomKillsReported : running.lastIncarnationKills;
+        if (reported === 0) {
+          if (sameIncarnation) running.handle.oomKillsReported = 1;
+          else running.earlierKills += 1;
+          ctx.emit({ at, kind: 'oom-kill', service, pid, detail: `engine: container ${running.handle.containerId!.slice(0, 12)} exit 137, OOM kill by ${evidence}` });
         }
       }
       ctx.emit({
@@ -337,11 +350,38 @@ export class DockerDriver implements Driver {
       }
       if (this.stopping) return;
       running.handle.pid = pid;
-      // The engine made a fresh cgroup (same path) whose OOM-kill counter starts at 0 again.
+      // The engine made a fresh cgroup (same path) whose OOM-kill counter starts at 0 again. A new
+      // incarnation: a monitor read that began before this start must not compare the old counter with 0.
+      running.earlierKills += running.handle.oomKillsReported;
+      running.lastIncarnationKills = running.handle.oomKillsReported;
       running.handle.oomKillsReported = 0;
+      running.handle.incarnation = (running.handle.incarnation ?? 0) + 1;
       ctx.emit({ at, kind: 'service-restart', service, pid, detail: `restarted by the engine (policy ${running.handle.spec.restart})` });
       this.followLogs(running, Math.floor(at / 1000));
     }
+  }
+
+  /** What the engine and the kernel say about a death, read at once (the engine removes the cgroup soon). */
+  private async dieFacts(running: Running, exitCode: number, at: number) {
+    let stateOomKilled: boolean | undefined;
+    try {
+      const state = (await running.container.inspect()).State;
+      // Running again already: the engine reset OOMKilled on the restart, so it says nothing of this death.
+      if (!state.Running) stateOomKilled = state.OOMKilled;
+    } catch (err) {
+      debug('docker', `${running.handle.name}: inspect after die: ${String(err)}`);
+    }
+    let kernelLogged: boolean | undefined;
+    if (exitCode === 137 && running.handle.pid !== undefined) {
+      try {
+        const kills = await readKernelOomKills({ under: running.handle.cgroup.path });
+        kernelLogged = kills.some((k) => k.pid === running.handle.pid);
+      } catch (err) {
+        // No root or no dmesg: the engine's own evidence decides (classifyDie).
+        debug('docker', `kernel OOM log not readable: ${String(err)}`);
+      }
+    }
+    return { exitCode, stateOomKilled, oomEventAgeMs: running.lastOomAt !== undefined ? at - running.lastOomAt : undefined, kernelLogged };
   }
 
   async down(): Promise<void> {
@@ -416,12 +456,9 @@ export function portsOf(spec: ServiceSpec, launch: Launch): Array<{ host: string
   return [...out.values()];
 }
 
-function describeReady(launch: Launch): string {
-  const r = launch.ready;
-  if (r.kind === 'tcp') return `tcp ${r.host}:${r.port}`;
-  if (r.kind === 'http') return `http ${r.url}`;
-  if (r.kind === 'command') return `\`${r.argv.join(' ')}\``;
-  return 'no check';
+/** The one line that says the local images are missing, and how to build them. */
+export function missingImagesError(missing: string[]): EnvironmentError {
+  return new EnvironmentError(`the local images for this profile are missing (${missing.join(', ')})`, 'run `simulate setup --driver docker` first (it builds them from Debian packages)');
 }
 
 function shellWord(s: string): string {
