@@ -74,7 +74,9 @@ h3 { font-size: 15px; margin: 0 0 2px; }
 .sub { color: var(--muted); margin: 0 0 12px; }
 .verdict-badge { display: inline-block; padding: 2px 10px; border-radius: 4px; color: #fff; font-weight: 600; margin-right: 8px; }
 .verdict-badge.pass { background: var(--pass); } .verdict-badge.fail { background: var(--fail); } .verdict-badge.none { background: var(--muted); }
-.layout { display: grid; grid-template-columns: minmax(0, 1fr) 380px; gap: 24px; align-items: start; }
+.layout { display: grid; grid-template-columns: minmax(0, 1fr) 480px; gap: 24px; align-items: start; }
+.side { overflow-x: auto; }
+.side table { font-size: 12.5px; }
 .side h2:first-child { margin-top: 0; }
 .chart { margin: 0 0 22px; break-inside: avoid; page-break-inside: avoid; }
 .chart .plot { width: 100%; min-height: 280px; }
@@ -92,6 +94,10 @@ tr.fail td:first-child { border-left: 3px solid var(--fail); } tr.pass td:first-
 .tag.standin { border-color: var(--warn); color: var(--warn); }
 .pass-t { color: var(--pass); font-weight: 600; } .fail-t { color: var(--fail); font-weight: 600; } .none-t { color: var(--muted); font-weight: 600; }
 .u-legend { font-size: 12px; } .u-legend .u-marker { width: 12px; height: 12px; }
+/* Legend values are the cursor's: shown while it is over the chart, not as dashes on a still page or paper. */
+.chart .u-legend .u-value, .chart .u-legend tr:first-child { display: none; }
+.chart .plot:hover .u-legend .u-value, .chart .plot:hover .u-legend tr:first-child { display: revert; }
+.single .layout { grid-template-columns: 1fr; }
 .events { max-height: 420px; overflow: auto; }
 footer { color: var(--muted); font-size: 12px; margin-top: 32px; }
 @media (max-width: 1000px) { .layout { grid-template-columns: 1fr; } }
@@ -115,6 +121,8 @@ export interface Page {
   /** Below both, full width (events). */
   after?: string;
   charts: ChartOrSkip[];
+  /** One column (side tables below the main one): comparisons and reviews, whose tables are wide. */
+  single?: boolean;
 }
 
 export function page(p: Page): string {
@@ -130,7 +138,7 @@ export function page(p: Page): string {
 <style>${a.uplotCss}</style>
 <style>${STYLE}</style>
 </head>
-<body>
+<body${p.single ? ' class="single"' : ''}>
 <header><h1>${esc(p.title)}</h1>${p.header}</header>
 <div class="layout"><main>${p.main}</main><aside class="side">${p.side}</aside></div>
 ${p.after ?? ''}

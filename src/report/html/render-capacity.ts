@@ -132,5 +132,6 @@ export function renderCapacityReport(input: CapacityReportInput): string {
     main: `<h2>Tiers and cost</h2>${tierTable(input)}${claims}<h2>Each tier against the offered rate</h2>${charts.map(chartBlock).join('')}`,
     side: `<h2>Steps</h2>${stepsTable(input)}`,
     charts,
+    single: true,
   });
 }

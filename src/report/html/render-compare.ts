@@ -92,7 +92,7 @@ export function compareCharts(runs: Labelled[]): ChartOrSkip[] {
       'Memory: the stack\'s working set',
       'The whole capped cgroup, each run from its own start. OOM kills (red) and restarts (orange) are named with their run\'s letter.',
       [{ suffix: 'stack working set', pick: (r) => r.series.num('stack_working_set_mb'), width: 2 }],
-      { left: { label: 'MB', unit: 'MB', min: 0, max: Math.ceil((Math.max(...caps) / MB) * 1.05) }, lines: capLines },
+      { left: { label: 'MB', unit: 'MB', min: 0, max: Math.ceil((Math.max(...caps) / MB) * (runs.some((r) => r.run.events.some((e) => e.event === 'oom-kill')) ? 1.35 : 1.08)) }, lines: capLines },
       true,
     ),
     overlay(
@@ -124,7 +124,7 @@ export function compareCharts(runs: Labelled[]): ChartOrSkip[] {
       runs,
       'swap',
       'Swap used by the stack',
-      'MB in swap, per second.',
+      `MB in swap, per second.${runs.every((r) => !(maxOf(r.run.series.num('stack_swap_mb')) ?? 0)) ? ' No run used swap (0 MB throughout).' : ''}`,
       [{ suffix: 'swap', pick: (r) => r.series.num('stack_swap_mb'), width: 2 }],
       { left: { label: 'MB', unit: 'MB', min: 0 } },
       false,
@@ -208,7 +208,9 @@ export function deltaTable(runs: Labelled[]): string {
 }
 
 export function renderCompareReport(input: CompareReportInput): string {
-  const runs: Labelled[] = input.runs.map((run, i) => ({ run, letter: LETTERS[i] ?? String(i + 1), label: input.labels?.[i] ?? run.run.profile, color: PALETTE[i % PALETTE.length] }));
+  // Runs of one profile are told apart by their ids.
+  const sameProfile = new Set(input.runs.map((r) => r.run.profile)).size < input.runs.length;
+  const runs: Labelled[] = input.runs.map((run, i) => ({ run, letter: LETTERS[i] ?? String(i + 1), label: input.labels?.[i] ?? (sameProfile ? `${run.run.profile} ${run.name}` : run.run.profile), color: PALETTE[i % PALETTE.length] }));
   const charts = compareCharts(runs);
   const runList = table({
     head: ['', 'run', 'profile', 'cap', 'driver', 'scenario', 'started', 'verdict'],
@@ -237,5 +239,6 @@ export function renderCompareReport(input: CompareReportInput): string {
     main: `<h2>Deltas</h2>${deltaTable(runs)}${extra}<h2>Timeline, overlaid</h2>${charts.map(chartBlock).join('')}`,
     side: `<h2>Host</h2>${hosts.size === 1 ? hostTable(runs[0].run) : `<p class="note">The runs ran on ${hosts.size} different hosts: compare with care.</p>${runs.map((r) => `<h3>${r.letter}</h3>${hostTable(r.run)}`).join('')}`}`,
     charts,
+    single: true,
   });
 }

@@ -26,7 +26,7 @@ describe('run charts', () => {
     const i = 50;
     const own = chart.series.slice(0, 4).map((s) => s.own![i]!);
     expect(chart.series[3].values[i]).toBeCloseTo(own.reduce((a, b) => a + b, 0), 1);
-    expect(chart.lines?.map((l) => l.label)).toEqual(['cap 4.00 GiB', 'safety line 3.13 GiB']);
+    expect(chart.lines?.map((l) => l.label)).toEqual(['cap 4.00 GB', 'safety line 3.13 GB']);
     expect(chart.markers).toEqual([
       expect.objectContaining({ x: 30, kind: 'oom-kill', label: 'OOM kill: elasticsearch' }),
       expect.objectContaining({ x: 32, kind: 'service-restart', label: 'restart: elasticsearch' }),

@@ -4,6 +4,7 @@
  * swap and PSI; the cache and Redis when the run recorded them.
  */
 import { columnName } from '../../run/run-outputs.ts';
+import { formatBytes } from '../format.ts';
 import { COLORS, PALETTE, withAlpha, type ChartOrSkip, type ChartSpec } from './chart-spec.ts';
 import type { RunFolder } from './run-folder.ts';
 
@@ -98,7 +99,8 @@ export function memoryChart(run: RunFolder): ChartOrSkip {
     x: s.t,
     xKind: 'time',
     series: [...series, { label: 'stack total (cgroup)', color: COLORS.stack, values: s.num('stack_working_set_mb'), dash: [6, 4], width: 1.5 }],
-    left: { label: 'MB', unit: 'MB', min: 0, max: Math.ceil(capMb * 1.05) },
+    // Headroom above the cap: the markers' names sit there, clear of the cap's line and the data.
+    left: { label: 'MB', unit: 'MB', min: 0, max: Math.ceil(capMb * (run.events.some((e) => e.event === 'oom-kill' || e.event === 'service-restart') ? 1.35 : 1.08)) },
     lines,
     markers: eventMarkers(run),
     bands: excludedBands(run),
@@ -111,8 +113,9 @@ function excludedBands(run: RunFolder) {
     .map((b) => ({ from: b.from, to: b.to + 1, label: `${b.label} (not judged)` }));
 }
 
+/** Sizes as every other output of simulate prints them (binary units, `4.00 GB`). */
 function fmtMb(mb: number): string {
-  return mb >= 1024 ? `${(mb / 1024).toFixed(2)} GiB` : `${Math.round(mb)} MB`;
+  return formatBytes(mb * MB);
 }
 
 export function latencyChart(run: RunFolder): ChartOrSkip {

@@ -81,7 +81,7 @@ const mbText = (mb: number | null) => (mb === null ? '–' : formatBytes(mb * MB
 export function servicesTable(run: RunFolder): string {
   const rows = serviceRows(run);
   return table({
-    head: ['service', 'real?', 'peak working set', 'budget', 'peak RSS', 'peak swap', 'OOM kills', 'restarts'],
+    head: ['service', '', 'peak', 'budget', 'RSS', 'swap', 'OOM', 'restarts'],
     numeric: [2, 3, 4, 5, 6, 7],
     rows: rows.map((r) => {
       const over = r.budgetBytes && r.peakWorkingSetMb !== null && r.peakWorkingSetMb * MB > r.budgetBytes;
@@ -99,7 +99,7 @@ export function servicesTable(run: RunFolder): string {
         ],
       };
     }),
-    note: 'Peaks over the whole run (start-up included), from timeseries.csv. Budget: the profile\'s per-service allocation (the seed\'s plan for the shipped profiles). A stand-in is a model of the service\'s memory, not the program.',
+    note: 'Peak = highest working set; RSS and swap: their highest. Over the whole run (start-up included), from timeseries.csv. OOM = kills by the kernel. Budget: the profile\'s per-service allocation (the seed\'s plan for the shipped profiles). A stand-in is a model of the service\'s memory, not the program.',
   });
 }
 

@@ -67,7 +67,7 @@
             ctx.fillText(l.label, b.left + b.width - 4 * dpr, y - 2 * dpr);
           });
           var drawn = [];
-          var lastRowX = [-1e9, -1e9, -1e9, -1e9];
+          var lastRowX = [-1e9, -1e9, -1e9];
           (spec.markers || []).forEach(function (m) {
             var x = xPos(u, m.x);
             if (!(x >= b.left && x <= b.left + b.width)) return;
@@ -76,22 +76,27 @@
             ctx.setLineDash(m.kind === 'oom-kill' ? [] : [3 * dpr, 3 * dpr]);
             ctx.beginPath(); ctx.moveTo(x, b.top); ctx.lineTo(x, b.top + b.height); ctx.stroke();
             ctx.setLineDash([]);
-            // Labels on up to four rows, so kills close together stay readable.
+            // Labels on up to three rows so kills close together stay readable; where none is free the line
+            // stays unlabelled (the list under the chart names every one).
             var w = ctx.measureText(m.label).width + 6 * dpr;
             var row = 0;
             while (row < 3 && x < lastRowX[row]) row++;
-            lastRowX[row] = x + w;
-            var y = b.top + (4 + row * 14) * dpr;
-            ctx.fillStyle = 'rgba(255,255,255,0.85)';
-            ctx.fillRect(x + 2 * dpr, y - 1 * dpr, w, 13 * dpr);
-            ctx.fillStyle = m.color;
-            ctx.textAlign = 'left';
-            ctx.textBaseline = 'top';
-            ctx.fillText(m.label, x + 4 * dpr, y);
-            drawn.push({ x: m.x, label: m.label, kind: m.kind });
+            if (row < 3) {
+              lastRowX[row] = x + w;
+              var y = b.top + (3 + row * 13) * dpr;
+              // Near the right edge the name goes on the left of its line, so it is not cut.
+              var left = x + w > b.left + b.width ? x - w - 2 * dpr : x + 2 * dpr;
+              ctx.fillStyle = 'rgba(255,255,255,0.85)';
+              ctx.fillRect(left, y - 1 * dpr, w, 13 * dpr);
+              ctx.fillStyle = m.color;
+              ctx.textAlign = 'left';
+              ctx.textBaseline = 'top';
+              ctx.fillText(m.label, left + 2 * dpr, y);
+            }
+            drawn.push({ x: m.x, label: m.label, kind: m.kind, labelled: row < 3, px: x, top: Math.round(b.top), bottom: Math.round(b.top + b.height) });
           });
           ctx.restore();
-          u.root.parentNode.setAttribute('data-markers', JSON.stringify(drawn));
+          u.root.closest('[data-chart]').setAttribute('data-markers', JSON.stringify(drawn));
         }],
       },
     };
@@ -123,7 +128,13 @@
       { values: function (u, vals) { return vals.map(function (v) { return spec.xKind === 'time' ? clock(v) : num(v, ''); }); }, label: spec.xKind === 'time' ? 'time since the run started (m:ss)' : spec.xLabel, labelSize: 18, size: 36 },
       { scale: 'y', label: spec.left.label, labelSize: 18, size: 56, values: tick(spec.left.unit === '%' ? '%' : '') },
     ];
-    var scales = { x: { time: false }, y: { distr: spec.left.log ? 3 : 1, range: rangeFor(spec, spec.left, 'left') } };
+    // The x range covers every marker too: a kill after the last sampled second is still drawn.
+    var mx = (spec.markers || []).map(function (m) { return m.x; });
+    var xRange = function (u, min, max) {
+      mx.forEach(function (v) { if (v < min) min = v; if (v > max) max = v; });
+      return min === max ? [min - 1, max + 1] : [min, max];
+    };
+    var scales = { x: { time: false, range: xRange }, y: { distr: spec.left.log ? 3 : 1, range: rangeFor(spec, spec.left, 'left') } };
     if (spec.right) {
       axes.push({ scale: 'y2', side: 1, label: spec.right.label, labelSize: 18, size: 56, grid: { show: false }, values: tick(spec.right.unit === '%' ? '%' : '') });
       scales.y2 = { distr: spec.right.log ? 3 : 1, range: rangeFor(spec, spec.right, 'right') };
