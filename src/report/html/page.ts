@@ -74,7 +74,7 @@ h3 { font-size: 15px; margin: 0 0 2px; }
 .sub { color: var(--muted); margin: 0 0 12px; }
 .verdict-badge { display: inline-block; padding: 2px 10px; border-radius: 4px; color: #fff; font-weight: 600; margin-right: 8px; }
 .verdict-badge.pass { background: var(--pass); } .verdict-badge.fail { background: var(--fail); } .verdict-badge.none { background: var(--muted); }
-.layout { display: grid; grid-template-columns: minmax(0, 1fr) 480px; gap: 24px; align-items: start; }
+.layout { display: grid; grid-template-columns: minmax(0, 1fr) 520px; gap: 24px; align-items: start; }
 .side { overflow-x: auto; }
 .side table { font-size: 12.5px; }
 .side h2:first-child { margin-top: 0; }

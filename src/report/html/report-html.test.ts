@@ -76,7 +76,7 @@ describe('report.html', () => {
 
   it('has the verdict, services (standin marked, budget, OOM kills), the seed\'s claims, settings, host and events', () => {
     expect(html).toContain('verdict-badge fail">FAIL');
-    expect(html).toMatch(/elasticsearch<\/td><td><span class="tag standin">standin<\/span>/);
+    expect(html).toMatch(/<td>elasticsearch <span class="tag standin">standin<\/span><\/td><td class="num">1.76 GB <span class="fail-t">over/);
     expect(html).toContain('average latency 60 ms');
     expect(html).toContain('postgres: 800 MB (budget)');
     expect(html).toContain('OOM kill: elasticsearch at 0:30');

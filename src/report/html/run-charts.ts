@@ -159,12 +159,13 @@ export function throughputChart(run: RunFolder): ChartOrSkip {
   return {
     id: 'throughput',
     title: 'Offered and completed requests per second, errors',
-    note: 'Offered = requests scheduled that second; completed = answered without error. Errors, drops and timeouts on the right axis.',
+    note: 'Offered (wide grey) = requests scheduled that second; completed (blue) = answered without error. Errors, drops and timeouts on the right axis.',
     x: s.t,
     xKind: 'time',
     series: [
-      { label: 'offered', color: PALETTE[9], values: offered, dash: [5, 3], width: 2 },
-      { label: 'completed', color: PALETTE[0], values: s.num('rate_completed'), width: 2 },
+      // Offered drawn wide and grey under completed: where they part, requests were not completed.
+      { label: 'offered', color: '#9a9a9a', values: offered, width: 5 },
+      { label: 'completed', color: PALETTE[0], values: s.num('rate_completed'), width: 1.5 },
       { label: 'errors + drops + timeouts', color: COLORS.oom, values: failed, axis: 'right' },
     ],
     left: { label: 'req/s', unit: 'req/s', min: 0 },
@@ -180,10 +181,11 @@ export function swapPsiChart(run: RunFolder): ChartOrSkip {
   if (!s.length) return { id: 'swap-psi', title: 'Swap and memory pressure', skipped: 'timeseries.csv has no rows' };
   const psiSome = s.num('psi_some_avg10');
   const v1 = run.run.cgroupVersion === 1;
+  const allZero = [s.num('stack_swap_mb'), psiSome, s.num('psi_full_avg10')].every((v) => v.every((x) => !x));
   return {
     id: 'swap-psi',
     title: 'Swap and memory pressure (PSI)',
-    note: `Swap used by the stack's cgroup (cap on swap: ${run.run.swapBytes ? fmtMb(run.run.swapBytes / MB) : 'none'}). PSI = % of the last 10 s that tasks stalled waiting for memory${v1 ? '; on cgroup v1 it is the whole machine\'s' : ', the stack\'s own cgroup'}${anyValue(psiSome) ? '' : ' (not available here: no /proc/pressure/memory)'}.`,
+    note: `Swap used by the stack's cgroup (cap on swap: ${run.run.swapBytes ? fmtMb(run.run.swapBytes / MB) : 'none'}). PSI = % of the last 10 s that tasks stalled waiting for memory${v1 ? '; on cgroup v1 it is the whole machine\'s' : ', the stack\'s own cgroup'}${anyValue(psiSome) ? '' : ' (not available here: no /proc/pressure/memory)'}.${allZero ? ' In this run: no swap used and no stall recorded (every value 0).' : ''}`,
     x: s.t,
     xKind: 'time',
     series: [

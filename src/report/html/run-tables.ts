@@ -81,15 +81,14 @@ const mbText = (mb: number | null) => (mb === null ? '–' : formatBytes(mb * MB
 export function servicesTable(run: RunFolder): string {
   const rows = serviceRows(run);
   return table({
-    head: ['service', '', 'peak', 'budget', 'RSS', 'swap', 'OOM', 'restarts'],
-    numeric: [2, 3, 4, 5, 6, 7],
+    head: ['service', 'peak', 'budget', 'RSS', 'swap', 'OOM', 'restarts'],
+    numeric: [1, 2, 3, 4, 5, 6],
     rows: rows.map((r) => {
       const over = r.budgetBytes && r.peakWorkingSetMb !== null && r.peakWorkingSetMb * MB > r.budgetBytes;
       return {
         cls: r.oomKills ? 'fail' : undefined,
         cells: [
-          `${esc(r.name)}${r.version ? `<div class="note">${esc(r.version)}</div>` : ''}`,
-          r.kind === 'standin' ? '<span class="tag standin">standin</span>' : r.kind === 'unavailable' ? '<span class="tag">not run</span>' : '<span class="tag">real</span>',
+          `${esc(r.name)} ${r.kind === 'standin' ? '<span class="tag standin">standin</span>' : r.kind === 'unavailable' ? '<span class="tag">not run</span>' : '<span class="tag">real</span>'}${r.version ? `<div class="note" title="${esc(r.version)}">${esc(r.version.length > 34 ? `${r.version.slice(0, 33)}…` : r.version)}</div>` : ''}`,
           `${esc(mbText(r.peakWorkingSetMb))}${over ? ' <span class="fail-t">over</span>' : ''}`,
           esc(r.budgetBytes ? formatBytes(r.budgetBytes) : '–'),
           esc(mbText(r.peakRssMb)),
@@ -158,7 +157,7 @@ export function settingsTable(run: RunFolder): string {
   const known = new Set(['runId', 'profile', 'profileFile', 'driver', 'capBytes', 'swapBytes', 'cpus', 'cgroupVersion', 'scenario', 'loadModel', 'startedAt', 'endedAt', 'exitCode', 'phase', 'host', 'services', 'targets', 'safetyLineBytes', 'cgroup', 'appUrl', 'interrupted']);
   for (const [k, v] of Object.entries(r)) {
     if (known.has(k) || v === undefined || v === null) continue;
-    rows.push([k, typeof v === 'object' ? JSON.stringify(v) : String(v)]);
+    rows.push([k, Array.isArray(v) && v.length === 0 ? 'none' : typeof v === 'object' ? JSON.stringify(v) : String(v)]);
   }
   if (r.targets) {
     const t = r.targets;
