@@ -22,13 +22,9 @@ function walk(dir: string): string[] {
 const isTest = (f: string) => /\.test\.tsx?$/.test(f);
 const rel = (f: string) => path.relative(root, f);
 
-/**
- * Relative imports of a file, static, dynamic and `import('...')` types, resolved to absolute paths; a file
- * read as an asset beside the module (`new URL('./x.js', import.meta.url)`, e.g. the report's browser script)
- * counts as used by it.
- */
+/** Relative imports of a file, static, dynamic and `import('...')` types, resolved to absolute paths. */
 export function importsOf(file: string, text = readFileSync(file, 'utf8')): string[] {
-  const specs = [...text.matchAll(/(?:\bfrom\s+|\bimport\s*\(\s*|\bimport\s+|\bnew\s+URL\(\s*(?=['"][^'"]+['"]\s*,\s*import\.meta\.url))['"]([^'"]+)['"]/g)].map((m) => m[1]);
+  const specs = [...text.matchAll(/(?:\bfrom\s+|\bimport\s*\(\s*|\bimport\s+)['"]([^'"]+)['"]/g)].map((m) => m[1]);
   return specs.filter((s) => s.startsWith('.')).map((s) => path.resolve(path.dirname(file), s));
 }
 

@@ -1,10 +1,11 @@
 /**
- * The HTML page around a report: uPlot and the drawing script inlined from node_modules and this folder, the
+ * The HTML page around a report: uPlot (from node_modules) and the drawing script (client/) inlined, the
  * data as JSON, styles for screen and print. One file, no request leaves it, it opens from disk.
  */
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import type { ChartOrSkip } from './chart-spec.ts';
+import { REPORT_CLIENT_JS } from './client/report-client.ts';
 import { isSkipped } from './chart-spec.ts';
 
 const require = createRequire(import.meta.url);
@@ -14,7 +15,7 @@ function loadAssets() {
   assets ??= {
     uplotJs: fs.readFileSync(require.resolve('uplot/dist/uPlot.iife.min.js'), 'utf8'),
     uplotCss: fs.readFileSync(require.resolve('uplot/dist/uPlot.min.css'), 'utf8'),
-    client: fs.readFileSync(new URL('./client/report-client.js', import.meta.url), 'utf8'),
+    client: REPORT_CLIENT_JS,
   };
   return assets;
 }

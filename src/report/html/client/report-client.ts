@@ -1,7 +1,11 @@
-// Runs in the browser, inlined into report.html after uPlot. Draws each chart spec (report/html/chart-spec.ts)
-// from the JSON in <script id="report-data">. It computes no figure: every value comes from the run's files.
-// Plain ES2019, no imports: the page must open from disk with no network.
-(function () {
+/**
+ * The script of report.html, as text: it runs in the reader's browser, inlined after uPlot, and draws each
+ * chart spec (../chart-spec.ts) from the JSON in <script id="report-data">. It computes no figure: every
+ * value comes from the run's files. Plain ES2019 with no imports (the page opens from disk, offline), kept
+ * as a string so the compiled build (src/cli/build.js) carries it like any module. Write no backtick or
+ * dollar-brace in it.
+ */
+export const REPORT_CLIENT_JS = String.raw`(function () {
   'use strict';
   var data = JSON.parse(document.getElementById('report-data').textContent);
   var charts = [];
@@ -201,3 +205,4 @@
   document.documentElement.setAttribute('data-charts-ms', String(Math.round(performance.now())));
   document.documentElement.setAttribute('data-charts-ready', String(charts.length));
 })();
+`;
