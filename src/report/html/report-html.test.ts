@@ -41,11 +41,22 @@ describe('run charts', () => {
     const skipped = cacheChart(run);
     expect(isSkipped(skipped) && skipped.skipped).toMatch(/no cache or Redis columns/);
     const ts = fs.readFileSync(path.join(okDir, 'timeseries.csv'), 'utf8').trim().split('\n');
-    const withRedis = [`${ts[0]},redis_used_memory_mb,redis_evicted_keys,cache_hit_rate`, ...ts.slice(1).map((l, i) => `${l},${100 + i},${i % 3},0.6`)].join('\n');
+    // The columns the production-shaped runs add (issue 11's names).
+    const withRedis = [
+      `${ts[0]},redis_used_memory_mb,redis_maxmemory_mb,redis_evicted_keys_per_s,redis_expired_keys_per_s,redis_hit_ratio,pg_buffer_hit_ratio,pg_shared_buffers_used_pct,pg_connections`,
+      ...ts.slice(1).map((l, i) => `${l},${100 + i},256,${i % 3},0,0.6,0.99,${Math.min(95, i)},12`),
+    ].join('\n');
     const run2 = parseRunFiles('x', { runJson: fs.readFileSync(path.join(okDir, 'run.json'), 'utf8'), timeseriesCsv: withRedis });
     const drawn = cacheChart(run2) as ChartSpec;
-    expect(drawn.series.map((s) => s.label)).toEqual(['Redis used memory', 'evicted keys/s', 'cache hit rate']);
-    expect(drawn.series[2].values[5]).toBe(60);
+    expect(drawn.series.map((s) => s.label)).toEqual(['Redis used memory', 'Redis hit ratio (keyspace)', 'evicted keys/s', 'expired keys/s']);
+    expect(drawn.series[1].values[5]).toBe(60);
+    expect(drawn.lines?.map((l) => l.label)).toEqual(['maxmemory 256 MB', 'hit-rate target 50 %']);
+    const pg = runCharts(run2).find((c) => c.id === 'postgres') as ChartSpec;
+    expect(pg.series.map((s) => s.label)).toEqual(['shared buffers used', 'buffer hit ratio', 'connections']);
+    // Columns present but empty (no Redis answered): skipped, saying so.
+    const empty = [`${ts[0]},redis_used_memory_mb,redis_hit_ratio`, ...ts.slice(1).map((l) => `${l},,`)].join('\n');
+    const run3 = parseRunFiles('x', { runJson: fs.readFileSync(path.join(okDir, 'run.json'), 'utf8'), timeseriesCsv: empty });
+    expect((cacheChart(run3) as { skipped: string }).skipped).toMatch(/recorded no Redis figure/);
   });
 
   it('a run without load skips latency and throughput, saying why', () => {
@@ -155,5 +166,22 @@ describe('capacity review', () => {
     expect(html).toContain('¥400/month');
     expect(html).toContain('OOM kill at 150 req/s');
     expect(html).toContain('<span class="fail-t">fail</span> p99 4 s');
+  });
+});
+
+describe('a --target run (no stack of its own)', () => {
+  it('skips memory and swap with the reason, draws latency and rate, says no cap', () => {
+    const ts = fs.readFileSync(path.join(okDir, 'timeseries.csv'), 'utf8');
+    const runJson = JSON.stringify({ runId: 'target-1', profile: 'target 127.0.0.1:8080', capBytes: 0, startedAt: '2026-11-30T10:00:00Z', services: [], scenario: 'simple', loadModel: 'open' });
+    const run = parseRunFiles('t', { runJson, timeseriesCsv: ts });
+    const charts = runCharts(run);
+    expect(charts.filter(isSkipped).map((c) => [c.id, c.skipped])).toEqual([
+      ['memory', expect.stringMatching(/no stack of its own/)],
+      ['swap-psi', expect.stringMatching(/no stack of its own/)],
+      ['cache', expect.stringMatching(/no cache or Redis columns/)],
+    ]);
+    const html = renderRunReport(run);
+    expect(html).toContain('none (no stack: --target)');
+    expect(html).toContain('NO VERDICT');
   });
 });

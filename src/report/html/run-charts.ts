@@ -76,6 +76,7 @@ export function memoryChart(run: RunFolder): ChartOrSkip {
   const s = run.series;
   const services = serviceColumns(run);
   if (!s.length) return { id: 'memory', title: 'Memory', skipped: 'timeseries.csv has no rows: the run ended before its first sample' };
+  if (run.run.capBytes <= 0 || !services.length) return { id: 'memory', title: 'Memory', skipped: 'this run had no stack of its own (--target loads a running service), so no memory was measured' };
   // Stacked: each service's band sits on the ones before it; the line is the running total.
   let below: Array<number | null> = s.t.map(() => 0);
   const series = services.map((svc, i) => {
@@ -179,6 +180,7 @@ export function throughputChart(run: RunFolder): ChartOrSkip {
 export function swapPsiChart(run: RunFolder): ChartOrSkip {
   const s = run.series;
   if (!s.length) return { id: 'swap-psi', title: 'Swap and memory pressure', skipped: 'timeseries.csv has no rows' };
+  if (run.run.capBytes <= 0) return { id: 'swap-psi', title: 'Swap and memory pressure', skipped: 'this run had no stack of its own (--target), so no swap or PSI was recorded' };
   const psiSome = s.num('psi_some_avg10');
   const v1 = run.run.cgroupVersion === 1;
   const allZero = [s.num('stack_swap_mb'), psiSome, s.num('psi_full_avg10')].every((v) => v.every((x) => !x));
@@ -200,47 +202,88 @@ export function swapPsiChart(run: RunFolder): ChartOrSkip {
   };
 }
 
-/** Columns this chart looks for (added to timeseries.csv by the production-shaped runs work). */
+/**
+ * Columns the cache and database charts look for: what the production-shaped runs add to timeseries.csv
+ * (`redis_*`, `pg_*`). A run folder written before them simply has none, and the chart says so.
+ */
 export const CACHE_COLUMNS = {
-  hitRate: [/^cache_hit_rate$/, /^cache_hit_ratio$/, /^redis_hit_rate$/, /hit_rate/],
-  redisMemory: [/^redis_used_memory_mb$/, /^redis_memory_mb$/, /^redis_used_mb$/, /^redis.*memory.*_mb$/],
-  evictions: [/^redis_evicted_keys(_per_s)?$/, /^redis_evictions$/, /evict/],
+  hitRate: [/^redis_hit_ratio$/, /^cache_hit_rate$/, /^cache_hit_ratio$/],
+  redisMemory: [/^redis_used_memory_mb$/],
+  redisMaxmemory: [/^redis_maxmemory_mb$/],
+  evictions: [/^redis_evicted_keys_per_s$/, /^redis_evicted_keys$/],
+  expired: [/^redis_expired_keys_per_s$/],
 };
 
 export function cacheChart(run: RunFolder): ChartOrSkip {
   const hit = firstColumn(run, CACHE_COLUMNS.hitRate);
   const mem = firstColumn(run, CACHE_COLUMNS.redisMemory);
   const evicted = firstColumn(run, CACHE_COLUMNS.evictions);
-  if (!hit && !mem && !evicted) {
+  const expired = firstColumn(run, CACHE_COLUMNS.expired);
+  const maxmem = firstColumn(run, CACHE_COLUMNS.redisMaxmemory);
+  const s = run.series;
+  if ((!hit || !anyValue(s.num(hit))) && (!mem || !anyValue(s.num(mem))) && (!evicted || !anyValue(s.num(evicted)))) {
     return {
       id: 'cache',
       title: 'Cache and Redis',
-      skipped: "this run's timeseries.csv has no cache or Redis columns (hit rate, Redis used memory, evictions), so there is nothing to draw; the cache hit rate over the judged stages is in the verdict table",
+      skipped: hit || mem || evicted
+        ? 'the run recorded no Redis figure (the stack has no Redis, or it never answered)'
+        : "this run's timeseries.csv has no cache or Redis columns (hit ratio, Redis used memory, evictions: runs of later versions record them), so there is nothing to draw; the cache hit rate over the judged stages is in the verdict table",
     };
   }
-  const s = run.series;
   const hitValues = hit ? s.num(hit).map((v) => (v === null ? null : v <= 1 ? v * 100 : v)) : undefined;
   const series = [
     ...(mem ? [{ label: 'Redis used memory', color: PALETTE[8], values: s.num(mem), width: 2 }] : []),
+    ...(hitValues ? [{ label: hit === 'redis_hit_ratio' ? 'Redis hit ratio (keyspace)' : 'cache hit rate', color: PALETTE[2], values: hitValues, axis: 'right' as const, width: 2 }] : []),
     ...(evicted ? [{ label: 'evicted keys/s', color: PALETTE[1], values: s.num(evicted), axis: 'right' as const }] : []),
-    ...(hitValues ? [{ label: 'cache hit rate', color: PALETTE[2], values: hitValues, axis: 'right' as const, width: 2 }] : []),
+    ...(expired ? [{ label: 'expired keys/s', color: PALETTE[3], values: s.num(expired), axis: 'right' as const, dash: [4, 3] }] : []),
   ];
+  const maxmemMb = maxmem ? s.num(maxmem).reduce<number>((m, v) => Math.max(m, v ?? 0), 0) : 0;
   const tg = run.run.targets;
   return {
     id: 'cache',
-    title: 'Cache hit rate, Redis memory and evictions',
-    note: `From timeseries.csv: ${[hit, mem, evicted].filter(Boolean).join(', ')}.`,
+    title: 'Redis: memory, hit ratio, evictions',
+    note: `Redis's own figures each second (INFO): used memory against maxmemory on the left; hit ratio (%) and keys evicted or expired per second on the right. From timeseries.csv: ${[mem, hit, evicted, expired].filter(Boolean).join(', ')}.`,
     x: s.t,
     xKind: 'time',
     series,
     left: mem ? { label: 'MB', unit: 'MB', min: 0 } : { label: '%', unit: '%', min: 0 },
     right: { label: hitValues && evicted ? '% hit · keys/s' : hitValues ? '%' : 'keys/s', unit: '', min: 0 },
-    lines: hitValues && tg?.minCacheHitRate ? [{ value: tg.minCacheHitRate * 100, label: `hit-rate target ${Math.round(tg.minCacheHitRate * 100)} %`, color: PALETTE[2], axis: 'right' }] : [],
+    lines: [
+      ...(maxmemMb > 0 ? [{ value: maxmemMb, label: `maxmemory ${fmtMb(maxmemMb)}`, color: PALETTE[8] }] : []),
+      ...(hitValues && tg?.minCacheHitRate ? [{ value: tg.minCacheHitRate * 100, label: `hit-rate target ${Math.round(tg.minCacheHitRate * 100)} %`, color: PALETTE[2], axis: 'right' as const }] : []),
+    ],
+    markers: eventMarkers(run).filter((m) => m.kind === 'oom-kill').map((m) => ({ ...m, label: 'OOM' })),
+    bands: excludedBands(run),
+  };
+}
+
+/** PostgreSQL's buffers and connections, when the run recorded them (`pg_*` columns). */
+export function postgresChart(run: RunFolder): ChartOrSkip | undefined {
+  const s = run.series;
+  const used = s.has('pg_shared_buffers_used_pct') ? s.num('pg_shared_buffers_used_pct') : undefined;
+  const hit = s.has('pg_buffer_hit_ratio') ? s.num('pg_buffer_hit_ratio').map((v) => (v === null ? null : v * 100)) : undefined;
+  const conns = s.has('pg_connections') ? s.num('pg_connections') : undefined;
+  if (!used && !hit && !conns) return undefined; // an older run: the cache chart's note covers it
+  if (![used, hit, conns].some((v) => v && anyValue(v))) return { id: 'postgres', title: 'PostgreSQL', skipped: 'the run recorded no PostgreSQL figure (no PostgreSQL in the stack, or it never answered)' };
+  return {
+    id: 'postgres',
+    title: 'PostgreSQL: shared buffers, buffer hit ratio, connections',
+    note: 'Shared buffers in use (% of shared_buffers) and the buffer hit ratio (%) on the left; server connections on the right.',
+    x: s.t,
+    xKind: 'time',
+    series: [
+      ...(used ? [{ label: 'shared buffers used', color: PALETTE[0], values: used, width: 2 }] : []),
+      ...(hit ? [{ label: 'buffer hit ratio', color: PALETTE[2], values: hit, width: 2 }] : []),
+      ...(conns ? [{ label: 'connections', color: PALETTE[1], values: conns, axis: 'right' as const }] : []),
+    ],
+    left: { label: '%', unit: '%', min: 0, max: 100 },
+    right: { label: 'connections', unit: '', min: 0 },
     markers: eventMarkers(run).filter((m) => m.kind === 'oom-kill').map((m) => ({ ...m, label: 'OOM' })),
     bands: excludedBands(run),
   };
 }
 
 export function runCharts(run: RunFolder): ChartOrSkip[] {
-  return [memoryChart(run), latencyChart(run), throughputChart(run), swapPsiChart(run), cacheChart(run)];
+  const pg = postgresChart(run);
+  return [memoryChart(run), latencyChart(run), throughputChart(run), swapPsiChart(run), cacheChart(run), ...(pg ? [pg] : [])];
 }

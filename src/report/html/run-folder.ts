@@ -23,7 +23,7 @@ const RunJson = z.looseObject({
   runId: z.string(),
   profile: z.string(),
   profileFile: z.string().optional(),
-  driver: z.string(),
+  driver: z.string().default('none'),
   capBytes: z.number(),
   swapBytes: z.number().optional(),
   cpus: z.number().optional(),
@@ -50,6 +50,8 @@ const TargetJson = z.looseObject({
   pass: z.boolean(),
   firstBrokeAtS: z.number().optional(),
   detail: z.string().optional(),
+  /** Why the run could not judge it: shown as "not judged", never as a pass. */
+  notJudged: z.string().optional(),
 });
 
 const ReportJson = z.looseObject({

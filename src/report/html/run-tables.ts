@@ -28,11 +28,13 @@ export function verdictTable(run: RunFolder): string {
     head: ['target', 'measured', 'limit', 'result'],
     numeric: [1, 2],
     rows: v.targets.map((t) => {
-      const result = t.measured === null ? '<span class="none-t">not measured</span>' : t.pass ? '<span class="pass-t">pass</span>' : '<span class="fail-t">FAIL</span>';
-      const broke = !t.pass && t.firstBrokeAtS !== undefined ? ` first at ${clock(t.firstBrokeAtS)}` : '';
+      const judged = !t.notJudged;
+      const result = !judged ? '<span class="none-t">not judged</span>' : t.measured === null ? '<span class="none-t">not measured</span>' : t.pass ? '<span class="pass-t">pass</span>' : '<span class="fail-t">FAIL</span>';
+      const broke = judged && !t.pass && t.firstBrokeAtS !== undefined ? ` first at ${clock(t.firstBrokeAtS)}` : '';
+      const notes = [t.notJudged, t.detail].filter(Boolean).map((n) => `<div class="note">${esc(n)}</div>`).join('');
       return {
-        cls: t.measured === null ? undefined : t.pass ? 'pass' : 'fail',
-        cells: [`${esc(t.label)}${t.detail ? `<div class="note">${esc(t.detail)}</div>` : ''}`, esc(targetValue(t, t.measured)), esc(targetLimit(t)), `${result}${esc(broke)}`],
+        cls: !judged || t.measured === null ? undefined : t.pass ? 'pass' : 'fail',
+        cells: [`${esc(t.label)}${notes}`, esc(targetValue(t, t.measured)), esc(targetLimit(t)), `${result}${esc(broke)}`],
       };
     }),
     note: `Load model: ${v.model}${v.model === 'open' ? ' (fixed arrival rate; latency from the scheduled send)' : v.model === 'closed' ? ' (autocannon, closed loop)' : ''}. Judged over the stages not marked "not judged".${v.standins.length ? ` Stand-ins (models, not the real programs): ${v.standins.join(', ')}.` : ''}`,
@@ -120,7 +122,7 @@ export function claimsTable(run: RunFolder): string {
   for (const c of SEED_CLAIMS) {
     const t = v?.targets.find((x) => x.name === c.target);
     if (!t) continue;
-    rows.push({ cls: t.measured === null ? undefined : t.pass ? 'pass' : 'fail', cells: [esc(c.claim), esc(targetValue(t, t.measured))] });
+    rows.push({ cls: t.notJudged || t.measured === null ? undefined : t.pass ? 'pass' : 'fail', cells: [esc(c.claim), esc(`${targetValue(t, t.measured)}${t.notJudged ? ' (not judged)' : ''}`)] });
   }
   const peak = maxOf(run.series.num('stack_working_set_mb'));
   if (peak !== null) rows.push({ cells: ['3.2 GB in use at most (the memory alert line)', esc(`${formatBytes(peak * MB)} peak working set`)] });
@@ -143,7 +145,7 @@ export function settingsTable(run: RunFolder): string {
     ['run id', r.runId],
     ['profile', `${r.profile}${r.profileFile ? ` (${r.profileFile})` : ''}`],
     ['driver', r.driver],
-    ['memory cap', formatBytes(r.capBytes)],
+    ['memory cap', r.capBytes > 0 ? formatBytes(r.capBytes) : 'none (no stack: --target)'],
     ['swap allowed', r.swapBytes ? formatBytes(r.swapBytes) : 'none'],
     ['CPU limit', r.cpus ? `${r.cpus} cores` : 'none'],
     ['cgroup', `v${r.cgroupVersion ?? '?'}`],
