@@ -10,6 +10,7 @@ import { BaseCgroup, checkBytes } from './cgroup-base.ts';
 import { fileExists, readOptional, readText, systemHasSwap, writeValue } from './cgroup-files.ts';
 import { parseLimit, statsFromV1 } from './memory-files.ts';
 import type { Psi } from './psi.ts';
+import { swallow } from '../util/debug.ts';
 
 const CFS_PERIOD_US = 100_000;
 
@@ -56,7 +57,8 @@ export class CgroupV1 extends BaseCgroup {
       }
     }
     // Belt and braces: with swappiness 0 the cgroup's own reclaim does not even try to swap anon pages.
-    if (swapBytes === 0) await writeValue(path.join(this.dir, 'memory.swappiness'), 0).catch(() => undefined);
+    // Optional: some kernels refuse swappiness in a child of the root; memsw above already forbids swap.
+    if (swapBytes === 0) await writeValue(path.join(this.dir, 'memory.swappiness'), 0).catch(swallow('cgroup', 'set memory.swappiness'));
   }
 
   async setCpuLimit(cpus: number): Promise<void> {

@@ -12,6 +12,7 @@ import { fileExists, readOptional, readText, systemHasSwap, writeValue } from '.
 import type { CgroupLayout } from './detect-cgroups.ts';
 import { parseProcs, statsFromV2 } from './memory-files.ts';
 import { readPsi, type Psi } from './psi.ts';
+import { swallow } from '../util/debug.ts';
 
 const CPU_PERIOD_US = 100_000;
 /** Where a delegated root's own processes move so that it may hand controllers down. */
@@ -87,7 +88,8 @@ export class CgroupV2 extends BaseCgroup {
   /** cgroup.kill (kernel 5.14+) kills the whole subtree at once, forks included. */
   protected async killFast(): Promise<void> {
     const file = path.join(this.dir, 'cgroup.kill');
-    if (fileExists(file)) await writeValue(file, 1).catch(() => undefined);
+    // cgroup.kill is the fast path; the SIGKILL loop after it does the work where the kernel refused.
+    if (fileExists(file)) await writeValue(file, 1).catch(swallow('cgroup', 'write cgroup.kill'));
   }
 }
 
@@ -141,6 +143,7 @@ async function moveProcsToLeaf(dir: string): Promise<void> {
   const leaf = path.join(dir, DELEGATED_LEAF);
   await mkdir(leaf, { recursive: true });
   for (const pid of parseProcs((await readOptional(path.join(dir, 'cgroup.procs'))) ?? '')) {
-    await writeValue(path.join(leaf, 'cgroup.procs'), pid).catch(() => undefined);
+    // A process that exited already cannot be moved: nothing to move.
+    await writeValue(path.join(leaf, 'cgroup.procs'), pid).catch(swallow('cgroup', `move pid ${pid} to ${leaf}`));
   }
 }

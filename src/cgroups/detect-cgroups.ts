@@ -118,6 +118,7 @@ async function exists(p: string): Promise<boolean> {
     await stat(p);
     return true;
   } catch {
+    // Missing (or unreadable, which here means the same: not ours to use).
     return false;
   }
 }
@@ -135,6 +136,7 @@ async function writable(dir: string, files: string[] = []): Promise<boolean> {
     }
     return true;
   } catch {
+    // EACCES / EROFS / EPERM: not writable, which is the answer; the caller names the directory.
     return false;
   }
 }

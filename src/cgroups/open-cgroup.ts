@@ -11,6 +11,7 @@ import { childDirs, fileExists, rmdirTree } from './cgroup-files.ts';
 import { CgroupV1 } from './cgroup-v1.ts';
 import { CgroupV2, enableControllers } from './cgroup-v2.ts';
 import { detectCgroups, requireWritableCgroups, type CgroupLayout } from './detect-cgroups.ts';
+import { swallow } from '../util/debug.ts';
 
 /** Every run's cgroup lives under this one, so a reaper finds them all. */
 export const RUNS_PARENT = '/simulate';
@@ -137,6 +138,7 @@ export async function removeEverywhere(relPath: string, opts: CgroupOptions & { 
     await new Promise((r) => setTimeout(r, 200));
   }
   for (const dir of await everyHierarchy(layout, RUNS_PARENT)) {
-    if ((await childDirs(dir)).length === 0) await rmdir(dir).catch(() => undefined);
+    // Another run may have made its cgroup here in between: the shared parent then stays.
+    if ((await childDirs(dir)).length === 0) await rmdir(dir).catch(swallow('cgroup', `remove ${dir}`));
   }
 }

@@ -4,6 +4,7 @@
  */
 import http from 'node:http';
 import type { RunState } from '../model/index.ts';
+import { debug } from '../util/debug.ts';
 
 export function renderMetrics(s: RunState): string {
   const lines: string[] = [];
@@ -59,7 +60,9 @@ export async function readCacheCounters(appUrl: string): Promise<{ hits: number;
     const misses = sumCounter(text, 'cache_misses_total');
     if (hits === undefined || misses === undefined) return undefined;
     return { hits, misses };
-  } catch {
+  } catch (err) {
+    // The verdict says "the app did not answer /metrics"; the reason shows under SIMULATE_DEBUG=1.
+    debug('monitor', `GET ${appUrl}/metrics: ${String(err)}`);
     return undefined;
   }
 }

@@ -6,7 +6,7 @@ import type { MemoryCgroup, MemoryStats } from '../cgroups/cgroup.ts';
 import { readKernelOomKills, readPsi, uptimeSeconds, type KernelOomKill, type Psi } from '../cgroups/index.ts';
 import type { ServiceHandle } from '../drivers/driver.ts';
 import type { RunEvent } from '../model/index.ts';
-import { debug } from '../util/debug.ts';
+import { debug, swallow } from '../util/debug.ts';
 
 export interface Sample {
   at: number;
@@ -40,8 +40,9 @@ export class Monitor {
       this.busy = true;
       try {
         this.opts.onSample(await this.sample());
-      } catch {
-        /* a cgroup removed mid-read at teardown */
+      } catch (err) {
+        // A cgroup removed mid-read at teardown.
+        debug('monitor', `reading failed: ${String(err)}`);
       } finally {
         this.busy = false;
       }
@@ -56,7 +57,7 @@ export class Monitor {
 
   async sample(): Promise<Sample> {
     const at = Date.now();
-    const [stack, psi] = await Promise.all([this.opts.parent.stats(), readPsi(this.opts.psiFile).catch(() => undefined)]);
+    const [stack, psi] = await Promise.all([this.opts.parent.stats(), readPsi(this.opts.psiFile).catch(swallow('monitor', 'read PSI'))]);
     const services = new Map<string, MemoryStats>();
     await Promise.all(
       this.opts.handles().map(async (h) => {
@@ -84,7 +85,8 @@ export class Monitor {
 
   /** One event per kill the counter shows, named from the kernel's own log line where it has one. */
   private async reportKills(h: ServiceHandle, count: number, workingSetThen: number, counter: number, at: number): Promise<void> {
-    const logged = await kernelKillsFor(h.cgroup.path).catch(() => [] as KernelOomKill[]);
+    // Without the kernel log (no root, no dmesg) the counter alone says a kill happened.
+    const logged = await kernelKillsFor(h.cgroup.path).catch(swallow('monitor', 'read the kernel OOM log', [] as KernelOomKill[]));
     const fresh = logged.filter((k) => !this.kernelKillsSeen.has(k.pid)).slice(-count);
     const bootMs = await bootEpochMs();
     for (let i = 0; i < count; i++) {
@@ -110,7 +112,9 @@ export class Monitor {
 async function bootEpochMs(): Promise<number | undefined> {
   try {
     return Date.now() - (await uptimeSeconds()) * 1000;
-  } catch {
+  } catch (err) {
+    // Then a kill is stamped when the monitor saw it, not when the kernel logged it.
+    debug('monitor', `no /proc/uptime: ${String(err)}`);
     return undefined;
   }
 }

@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { listRunCgroups, openCgroup, removeEverywhere, removeIfEmpty, RUNS_PARENT } from '../cgroups/index.ts';
+import { swallow } from '../util/debug.ts';
 
 export const WORK_BASE = process.env.SIMULATE_WORK_DIR ?? '/var/tmp/simulate';
 
@@ -35,6 +36,7 @@ export function processStart(pid: number): string | undefined {
     // Field 2 (comm) may hold spaces and parentheses: count fields after the last ')'.
     return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
   } catch {
+    // No such process: its owner is gone.
     return undefined;
   }
 }
@@ -49,6 +51,7 @@ export function readOwner(runId: string): OwnerRecord | undefined {
   try {
     return JSON.parse(fs.readFileSync(path.join(workDirOf(runId), 'owner.json'), 'utf8')) as OwnerRecord;
   } catch {
+    // No record (a cgroup left without its work dir) or a half-written one: the reaper goes by the cgroup.
     return undefined;
   }
 }
@@ -68,7 +71,7 @@ export async function knownRuns(): Promise<string[]> {
   } catch {
     /* no runs yet */
   }
-  for (const id of await listRunCgroups().catch(() => [] as string[])) ids.add(id);
+  for (const id of await listRunCgroups().catch(swallow('reaper', 'list run cgroups', [] as string[]))) ids.add(id);
   return [...ids].filter((id) => RUN_ID_SHAPE.test(id)).sort();
 }
 
@@ -99,7 +102,7 @@ export async function reap(opts: { include?: (rec: OwnerRecord | undefined, runI
       })
       .catch(() => 0);
   }
-  await removeIfEmpty(RUNS_PARENT).catch(() => false);
+  await removeIfEmpty(RUNS_PARENT).catch(swallow('reaper', `remove ${RUNS_PARENT}`, false));
   if (fs.existsSync(WORK_BASE) && fs.readdirSync(WORK_BASE).length === 0) fs.rmSync(WORK_BASE, { recursive: true, force: true });
   return reaped;
 }
@@ -125,6 +128,6 @@ export async function destroyRun(runId: string, rec?: OwnerRecord, graceMs = 10_
     await parent.destroy();
   }
   // Whatever else of the run is left in any hierarchy (the engine's blkio, pids, … directories).
-  await removeEverywhere(cgPath).catch(() => undefined);
+  await removeEverywhere(cgPath).catch(swallow('reaper', `remove ${cgPath}`));
   fs.rmSync(workDirOf(runId), { recursive: true, force: true });
 }

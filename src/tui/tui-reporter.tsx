@@ -14,6 +14,7 @@ import { renderMemoryTable } from '../report/reporters/memory-table.ts';
 import { renderVerdictText } from '../report/reporters/verdict-text.ts';
 import { TuiApp } from './TuiApp.tsx';
 import { colorsEnabled } from './theme.tsx';
+import { debug, swallow } from '../util/debug.ts';
 
 export interface TuiReporterOptions {
   /** Where the TUI is drawn (a TTY). */
@@ -45,7 +46,9 @@ async function inkChalk(): Promise<{ level: number } | undefined> {
     const chalkPath = createRequire(require.resolve('ink')).resolve('chalk');
     const mod = (await import(pathToFileURL(chalkPath).href)) as { default: { level: number } };
     return mod.default;
-  } catch {
+  } catch (err) {
+    // Best effort: without it colours follow chalk's own detection.
+    debug('tui', `ink's chalk not found: ${String(err)}`);
     return undefined;
   }
 }
@@ -118,7 +121,8 @@ export function createTuiReporter(opts: TuiReporterOptions): Reporter {
       closed = true;
       if (ink) {
         ink.unmount();
-        await ink.waitUntilExit().catch(() => undefined);
+        // Ink rejects when the app unmounted with an error; the frame is already drawn, and closing goes on.
+        await ink.waitUntilExit().catch(swallow('tui', 'ink exit'));
       }
       if (ended && latest && (opts.resultsToStdout ?? true) && !opts.stdout.isTTY) {
         await new Promise<void>((resolve) => {

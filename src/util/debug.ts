@@ -11,3 +11,14 @@ export function debugEnabled(env: NodeJS.ProcessEnv = process.env): boolean {
 export function debug(area: string, message: string, env: NodeJS.ProcessEnv = process.env): void {
   if (debugEnabled(env)) process.stderr.write(`simulate:debug ${area}: ${message}\n`);
 }
+
+/**
+ * A `.catch` handler for a failure the caller deliberately carries on past: says what failed under
+ * SIMULATE_DEBUG=1 and gives `fallback`. `what` names the operation, e.g. `remove container`.
+ */
+export function swallow<T = undefined>(area: string, what: string, fallback?: T): (err: unknown) => T {
+  return (err: unknown) => {
+    debug(area, `${what}: ${err instanceof Error ? err.message : String(err)}`);
+    return fallback as T;
+  };
+}

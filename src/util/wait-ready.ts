@@ -2,6 +2,7 @@
 import net from 'node:net';
 import { spawn } from 'node:child_process';
 import type { ReadyCheck } from '../profile/stack.ts';
+import { debug, swallow } from './debug.ts';
 
 /** With host networking a service's ports are the host's: a TCP connect on them says it listens. */
 export function tcpAnswers(host: string, port: number, timeoutMs = 1000): Promise<boolean> {
@@ -20,9 +21,11 @@ export function tcpAnswers(host: string, port: number, timeoutMs = 1000): Promis
 export async function httpAnswers(url: string, timeoutMs = 2000): Promise<boolean> {
   try {
     const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
-    await res.arrayBuffer().catch(() => undefined);
+    await res.arrayBuffer().catch(swallow('ready', `read body of ${url}`));
     return res.ok;
-  } catch {
+  } catch (err) {
+    // Not answering (yet) is what this asks about: false, with the reason under SIMULATE_DEBUG=1.
+    debug('ready', `GET ${url}: ${(err as Error).message}`);
     return false;
   }
 }

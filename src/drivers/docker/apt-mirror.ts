@@ -70,6 +70,7 @@ export function machineMirror(suite: string, root = '/etc/apt'): string {
     try {
       text = readFileSync(join(root, 'sources.list.d', name), 'utf8');
     } catch {
+      // A dangling link or an unreadable file in sources.list.d: apt skips it too.
       continue;
     }
     if (name.endsWith('.list')) sources.push(...parseOneLineSources(text));

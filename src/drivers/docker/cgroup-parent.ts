@@ -32,6 +32,7 @@ export async function removeEngineParents(parent: MemoryCgroup, root = '/sys/fs/
   try {
     controllers = await readdir(root);
   } catch {
+    // No cgroup root to look in (a fake or an unmounted hierarchy): nothing of the engine's to remove.
     return removed;
   }
   for (const c of controllers) {
@@ -49,6 +50,7 @@ export async function removeEngineParents(parent: MemoryCgroup, root = '/sys/fs/
         try {
           await rmdir(path.join(root, c, up));
         } catch {
+          // Not empty (another run) or gone: stop climbing.
           break;
         }
         up = path.dirname(up);

@@ -5,6 +5,7 @@
 import { PassThrough } from 'node:stream';
 import type Docker from 'dockerode';
 import { envList } from './container-options.ts';
+import { swallow } from '../../util/debug.ts';
 
 export interface CommandResult {
   exitCode: number;
@@ -33,7 +34,8 @@ export async function runOneShot(docker: Docker, options: Docker.ContainerCreate
     const logs = (await container.logs({ stdout: true, stderr: true, follow: false })) as unknown as Buffer;
     return { exitCode: StatusCode, output: demuxBuffer(logs) };
   } finally {
-    await container.remove({ force: true, v: true }).catch(() => undefined);
+    // AutoRemove may have taken it already.
+    await container.remove({ force: true, v: true }).catch(swallow('docker', 'remove one-shot container'));
   }
 }
 

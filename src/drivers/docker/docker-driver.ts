@@ -17,7 +17,7 @@ import { connectEngine, requireEngine } from './engine.ts';
 import { JsonLineSplitter, type EngineEvent } from './event-lines.ts';
 import { dockerImagesReady, roleFor, roleImage, substitutionNote } from './local-images.ts';
 import { readKernelOomKills } from '../../cgroups/index.ts';
-import { debug } from '../../util/debug.ts';
+import { debug, swallow } from '../../util/debug.ts';
 import { checkOnce, describeCheck, tcpAnswers, waitReady } from '../../util/wait-ready.ts';
 import { classifyDie } from './die-classification.ts';
 
@@ -129,7 +129,7 @@ export class DockerDriver implements Driver {
     this.byContainer.set(container.id, running);
     // Ctrl-C while the container was being created: down() may have listed the run's containers already.
     if (this.stopping) {
-      await container.remove({ force: true }).catch(() => undefined);
+      await container.remove({ force: true }).catch(swallow('docker', `${spec.name}: remove container after Ctrl-C`));
       throw new InterruptedError();
     }
     await container.start();
@@ -159,7 +159,8 @@ export class DockerDriver implements Driver {
       }
     }
     if (launch.versionArgv) {
-      const v = await execIn(this.docker, container, { argv: launch.versionArgv, user: launch.user }).catch(() => undefined);
+      // The version is a note in run.json; a service that cannot say it still runs.
+      const v = await execIn(this.docker, container, { argv: launch.versionArgv, user: launch.user }).catch(swallow('docker', `${spec.name}: version`));
       if (v && v.exitCode === 0) running.handle.version = v.output.trim().split('\n')[0];
     }
   }
@@ -175,6 +176,7 @@ export class DockerDriver implements Driver {
       try {
         await this.docker.getVolume(m.source).inspect();
       } catch {
+        // No such volume yet (404): make it.
         await this.docker.createVolume({ Name: m.source, Labels: { [LABEL_RUN]: this.ctx!.runId, [LABEL_SERVICE]: spec.name } });
       }
     }
@@ -270,9 +272,9 @@ export class DockerDriver implements Driver {
         const s = stream as NodeJS.ReadableStream & { destroy?: () => void };
         running.follows.push(s);
         this.docker.modem.demuxStream(s, passTo(log), passTo(log));
-        s.on('error', () => undefined);
+        s.on('error', swallow('docker', `${running.handle.name}: log stream`));
       })
-      .catch(() => undefined);
+      .catch(swallow('docker', `${running.handle.name}: follow logs`));
   }
 
   /** One events stream for the whole run, filtered by its label. */
@@ -285,7 +287,8 @@ export class DockerDriver implements Driver {
     stream.on('data', (chunk: Buffer) => {
       for (const ev of splitter.push(chunk)) void this.onEvent(ev);
     });
-    stream.on('error', () => undefined);
+    // The stream ends with an error when down() destroys it; a real loss shows as missing events.
+    stream.on('error', swallow('docker', 'events stream'));
   }
 
   private async onEvent(ev: EngineEvent): Promise<void> {
@@ -345,8 +348,9 @@ export class DockerDriver implements Driver {
       let pid: number | undefined;
       try {
         pid = (await running.container.inspect()).State.Pid || undefined;
-      } catch {
-        /* removed */
+      } catch (err) {
+        // Removed by down() in between: no pid to show.
+        debug('docker', `${service}: inspect after start: ${String(err)}`);
       }
       if (this.stopping) return;
       running.handle.pid = pid;
@@ -406,14 +410,14 @@ export class DockerDriver implements Driver {
     this.stopping = true;
     try {
       this.events?.destroy?.();
-    } catch {
-      /* already closed */
+    } catch (err) {
+      debug('docker', `close events stream: ${String(err)}`);
     }
     const ctx = this.ctx;
     if (!ctx) return;
     await removeRun(this.docker, ctx.runId);
     for (const r of this.running.values()) r.log?.end();
-    await removeEngineParents(ctx.parent).catch(() => undefined);
+    await removeEngineParents(ctx.parent).catch(swallow('docker', 'remove the engine\'s cgroup parents'));
   }
 }
 

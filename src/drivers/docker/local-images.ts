@@ -16,6 +16,7 @@ import { imageRepo } from '../../profile/compose-fields.ts';
 import type { ServiceSpec, Stack } from '../../profile/stack.ts';
 import { machineMirror } from './apt-mirror.ts';
 import { connectEngine, followProgress, requireEngine, withTimeout } from './engine.ts';
+import { debug } from '../../util/debug.ts';
 
 export const SUITE = 'bookworm';
 export const BASE_REPO = 'simulate/debian-stack';
@@ -86,7 +87,9 @@ async function imageExists(docker: Docker, name: string): Promise<boolean> {
   try {
     await docker.getImage(name).inspect();
     return true;
-  } catch {
+  } catch (err) {
+    // 404 is the answer "missing"; any other failure shows under SIMULATE_DEBUG=1.
+    debug('docker', `inspect image ${name}: ${String(err)}`);
     return false;
   }
 }
@@ -212,7 +215,8 @@ export async function registryAnswers(timeoutMs = 2000): Promise<boolean> {
     const res = await withTimeout(fetch('https://registry-1.docker.io/v2/', { method: 'GET', signal: AbortSignal.timeout(timeoutMs) }), timeoutMs + 200, 'no answer');
     // 401 (auth required) is an answer: the registry is there.
     return res.status === 200 || res.status === 401;
-  } catch {
+  } catch (err) {
+    debug('docker', `registry: ${String(err)}`);
     return false;
   }
 }

@@ -15,6 +15,7 @@ import { describeCheck, portIsFree, waitReady } from '../../util/wait-ready.ts';
 import type { Driver, DriverContext, ServiceHandle } from '../driver.ts';
 import { Backoff, shouldRestart } from './restart-policy.ts';
 import { runInCgroup, spawnInCgroup, tailOf } from './spawn-in-cgroup.ts';
+import { swallow } from '../../util/debug.ts';
 
 const run = promisify(execFile);
 const STOP_GRACE_MS = 10_000;
@@ -138,7 +139,7 @@ export class ProcessDriver implements Driver {
     const name = r.handle.name;
     // Was it the kernel? The service's own cgroup counts its OOM kills (v1: the victim's cgroup). The
     // monitor turns the counter into the oom-kill event (with the kernel's log line); here it is the reason.
-    const stats = await r.handle.cgroup.stats().catch(() => undefined);
+    const stats = await r.handle.cgroup.stats().catch(swallow('process', `${name}: read cgroup after exit`));
     const byKernel = stats !== undefined && stats.oomKills > r.handle.oomKillsReported;
     ctx.emit({
       kind: 'service-exit',
@@ -208,7 +209,8 @@ export class ProcessDriver implements Driver {
       await Promise.race([r.exited, new Promise((res) => setTimeout(res, STOP_GRACE_MS))]);
     }
     // Whatever is left (a forked helper, a process that ignored the signal) dies with its cgroup.
-    for (const r of all) await r.handle.cgroup.destroy().catch(() => undefined);
+    // The run's teardown removes the parent (and so these) again, and says so under SIMULATE_DEBUG=1 if it cannot.
+    for (const r of all) await r.handle.cgroup.destroy().catch(swallow('process', `${r.handle.name}: remove cgroup`));
     this.running.clear();
   }
 }

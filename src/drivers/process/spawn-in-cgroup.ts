@@ -44,6 +44,7 @@ export function tailOf(file: string, lines = 3): string {
     const text = fs.readFileSync(file, 'utf8').trimEnd();
     return text.split('\n').slice(-lines).join(' | ').slice(0, 400);
   } catch {
+    // No log (the service never started writing): the message goes without its tail.
     return '';
   }
 }

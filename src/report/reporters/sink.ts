@@ -9,6 +9,7 @@ export function flushSink(sink: TextSink): Promise<void> {
     try {
       sink.write('', () => resolve());
     } catch {
+      // A destroyed stream (the reader went away) has nothing left to flush.
       resolve();
     }
   });
