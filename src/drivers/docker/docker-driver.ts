@@ -18,6 +18,7 @@ import { JsonLineSplitter, type EngineEvent } from './event-lines.ts';
 import { dockerImagesReady, roleFor, roleImage, substitutionNote } from './local-images.ts';
 import { readKernelOomKills } from '../../cgroups/index.ts';
 import { debug, swallow } from '../../util/debug.ts';
+import { describePortHolder } from '../../util/port-holder.ts';
 import { checkOnce, describeCheck, tcpAnswers, waitReady } from '../../util/wait-ready.ts';
 import { classifyDie } from './die-classification.ts';
 
@@ -97,7 +98,8 @@ export class DockerDriver implements Driver {
     // check happily talks to the other program. Say so before starting.
     for (const port of portsOf(spec, launch)) {
       if (await tcpAnswers(port.host, port.port, 500)) {
-        throw new EnvironmentError(`${spec.name}: port ${port.port} on ${port.host} is already in use by another program`, 'stop what listens there (`ss -ltnp`), or change the port in the profile');
+        const holder = (await describePortHolder(port.port)) ?? 'another program';
+        throw new EnvironmentError(`${spec.name}: port ${port.port} on ${port.host} is already in use by ${holder}`, 'stop what listens there (`ss -ltnp`), or change the port in the profile');
       }
     }
     const mounts = planMounts({ runId, workDir: ctx.workDir, readOnlyDirs, volumes: spec.volumes });

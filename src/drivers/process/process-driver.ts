@@ -11,6 +11,7 @@ import { promisify } from 'node:util';
 import type { MemoryCgroup } from '../../cgroups/cgroup.ts';
 import { EnvironmentError } from '../../errors.ts';
 import type { ServiceSpec, Stack } from '../../profile/stack.ts';
+import { describePortHolder } from '../../util/port-holder.ts';
 import { describeCheck, portIsFree, waitReady } from '../../util/wait-ready.ts';
 import type { Driver, DriverContext, ServiceHandle } from '../driver.ts';
 import { Backoff, shouldRestart } from './restart-policy.ts';
@@ -258,8 +259,9 @@ export async function checkPortsFree(stack: Stack, opts: { includeMetricsPort?: 
   if (stack.metricsPort && opts.includeMetricsPort) wanted.push({ s: 'simulate /metrics', p: { host: stack.metricsPort, container: stack.metricsPort, hostIp: '127.0.0.1' } });
   for (const { s, p } of wanted) {
     if (!(await portIsFree(p.host, p.hostIp === '0.0.0.0' ? '127.0.0.1' : p.hostIp))) {
+      const holder = await describePortHolder(p.host);
       throw new EnvironmentError(
-        `port ${p.host} (${s}) is already in use on ${p.hostIp}`,
+        `port ${p.host} (${s}) is already in use on ${p.hostIp}${holder ? ` by ${holder}` : ''}`,
         `stop what listens there (ss -ltnp 'sport = :${p.host}'), or \`simulate down\` if a stack of ours is up`,
       );
     }
