@@ -111,9 +111,9 @@ Usage
   simulate setup [--driver docker] [--profile P --data SIZE]
                                                check prerequisites; with docker, build the local images;
                                                with --data, build the kept dataset ahead
-  simulate report RUN_DIR [RUN_DIR…] [--png DIR] [--html FILE]
-                                               rebuild a run's report.html; with several runs, overlay them
-                                               and write a table of deltas
+  simulate report DIR [DIR…] [--png DIR] [--html FILE]
+                                               rebuild report.html of a run, capacity review or comparison;
+                                               with several runs, overlay them and write a table of deltas
 
 Profiles: docker/<name>.yml (4gb, full-elk) or your own Compose file.
 

@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { loadRunFolder } from './run-folder.ts';
+import { renderFolderReport } from './folder-report.ts';
 import { renderRunReport } from './render-run.ts';
 
 export { loadRunFolder, parseRunFiles, type RunFolder } from './run-folder.ts';
@@ -12,6 +13,8 @@ export { renderRunReport } from './render-run.ts';
 export { renderCompareReport, type CompareReportInput } from './render-compare.ts';
 export { renderCapacityReport, type CapacityReportInput } from './render-capacity.ts';
 export { exportPngs, findChromium } from './png.ts';
+export { folderKind, renderFolderReport } from './folder-report.ts';
+export { capacityInputFromJson, compareInputFromJson } from './review-inputs.ts';
 
 /** Write `file` whole or not at all (a reader never sees half a report). */
 export function writeHtml(file: string, html: string): void {
@@ -23,5 +26,15 @@ export function writeHtml(file: string, html: string): void {
 export function writeRunReport(runDir: string): string {
   const file = path.join(runDir, 'report.html');
   writeHtml(file, renderRunReport(loadRunFolder(runDir)));
+  return file;
+}
+
+/**
+ * Write report.html into a results folder of any kind (a run, a capacity review with its capacity.json, a
+ * comparison with its compare.json): the one call a workflow makes at its end. Returns the file written.
+ */
+export function writeFolderReport(dir: string): string {
+  const file = path.join(dir, 'report.html');
+  writeHtml(file, renderFolderReport(dir));
   return file;
 }

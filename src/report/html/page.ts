@@ -124,6 +124,8 @@ export interface Page {
   charts: ChartOrSkip[];
   /** One column (side tables below the main one): comparisons and reviews, whose tables are wide. */
   single?: boolean;
+  /** Where the figures come from, for the footer. */
+  sources?: string;
 }
 
 export function page(p: Page): string {
@@ -143,7 +145,7 @@ export function page(p: Page): string {
 <header><h1>${esc(p.title)}</h1>${p.header}</header>
 <div class="layout"><main>${p.main}</main><aside class="side">${p.side}</aside></div>
 ${p.after ?? ''}
-<footer>Written by simulate. Every figure comes from this run's own files (run.json, report.json, timeseries.csv, events.csv); charts drawn with uPlot, inlined. Opens offline.</footer>
+<footer>Written by simulate. Every figure comes from ${esc(p.sources ?? "this run's own files (run.json, report.json, timeseries.csv, events.csv)")}; charts drawn with uPlot, inlined. Opens offline.</footer>
 <script id="report-data" type="application/json">${scriptJson({ charts: drawn })}</script>
 <script>${a.uplotJs}</script>
 <script>${a.client}</script>

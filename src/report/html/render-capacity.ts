@@ -133,5 +133,6 @@ export function renderCapacityReport(input: CapacityReportInput): string {
     side: `<h2>Steps</h2>${stepsTable(input)}`,
     charts,
     single: true,
+    sources: "the review's own files (capacity.json, each step measured in its own window)",
   });
 }

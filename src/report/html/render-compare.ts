@@ -240,5 +240,6 @@ export function renderCompareReport(input: CompareReportInput): string {
     side: `<h2>Host</h2>${hosts.size === 1 ? hostTable(runs[0].run) : `<p class="note">The runs ran on ${hosts.size} different hosts: compare with care.</p>${runs.map((r) => `<h3>${r.letter}</h3>${hostTable(r.run)}`).join('')}`}`,
     charts,
     single: true,
+    sources: "each run's own files (run.json, report.json, timeseries.csv, events.csv)",
   });
 }
