@@ -9,6 +9,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { isRoot, simulate } from './helpers/stack.ts';
 import { assertNothingLeft } from './helpers/leftovers.ts';
+import { readableCheckout } from './helpers/readable-checkout.ts';
 
 // A run that fails at the port check has already opened its run folder: keep it out of results/.
 const out = fs.mkdtempSync(path.join(os.tmpdir(), 'simulate-cli-'));
@@ -67,11 +68,16 @@ describe('simulate in a bad environment exits 3 with one line', () => {
 
   it.skipIf(!isRoot)('no permission for cgroups (run as nobody; needs root to switch user)', async () => {
     const { execFile } = await import('node:child_process');
+    // nobody runs the command from a checkout it can read (the clone may sit in a 0700 folder).
+    const checkout = readableCheckout();
     const r = await new Promise<{ code: number; stderr: string }>((resolve) =>
-      execFile('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', '--', process.execPath, 'src/cli/bin.js', '--profile', '4gb', '--driver', 'process', '--no-tui'], { env: { ...process.env, HOME: '/tmp', SIMULATE_WORK_DIR: '/tmp/simulate-nobody' } }, (err, _o, stderr) =>
-        resolve({ code: (err as { code?: number } | null)?.code ?? 0, stderr }),
+      execFile(
+        'setpriv',
+        ['--reuid=nobody', '--regid=nogroup', '--clear-groups', '--', process.execPath, 'src/cli/bin.js', '--profile', '4gb', '--driver', 'process', '--no-tui'],
+        { cwd: checkout.root, env: { ...process.env, HOME: '/tmp', SIMULATE_WORK_DIR: '/tmp/simulate-nobody' } },
+        (err, _o, stderr) => resolve({ code: (err as { code?: number } | null)?.code ?? 0, stderr }),
       ),
-    );
+    ).finally(() => checkout.dispose());
     expect(r.code).toBe(3);
     expect(oneLine(r.stderr)).toMatch(/cannot create cgroups in .*memory.* — run as root, or .*Delegate=yes/);
   });

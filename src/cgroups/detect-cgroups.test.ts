@@ -6,6 +6,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EnvironmentError } from '../errors.ts';
 import { detectCgroups } from './detect-cgroups.ts';
+import { readableCheckout } from '../../test/helpers/readable-checkout.ts';
 
 let root: string;
 const touch = (rel: string, text = '') => {
@@ -56,9 +57,10 @@ describe('detectCgroups (this machine)', () => {
   it.skipIf(!realV1 || !isRoot || !existsSync('/usr/sbin/runuser'))(
     'as user nobody: canWrite false, and requireWritableCgroups is an EnvironmentError with the hint (needs root to switch user)',
     () => {
-      // A probe file nobody can read: mkdtemp dirs are 0700, so write it straight into /tmp.
-      const probe = path.join(tmpdir(), `detect-probe-${randomBytes(4).toString('hex')}.mts`);
-      const here = import.meta.dirname;
+      // What nobody runs must be where nobody can read it: the checkout may sit in a 0700 folder.
+      const checkout = readableCheckout();
+      const probe = path.join(checkout.copied ? checkout.root : tmpdir(), `detect-probe-${randomBytes(4).toString('hex')}.mts`);
+      const here = path.join(checkout.root, 'src', 'cgroups');
       writeFileSync(
         probe,
         `import { detectCgroups, requireWritableCgroups } from '${here}/detect-cgroups.ts';
@@ -66,13 +68,14 @@ console.log(JSON.stringify(await detectCgroups()));
 try { await requireWritableCgroups(); } catch (e) { console.log(JSON.stringify({ name: e.name, exitCode: e.exitCode, hint: e.hint })); }`,
       );
       try {
-        const tsx = path.resolve(here, '../../node_modules/.bin/tsx');
+        const tsx = path.join(checkout.root, 'node_modules', '.bin', 'tsx');
         const out = execFileSync('/usr/sbin/runuser', ['-u', 'nobody', '--', tsx, probe], { cwd: tmpdir(), encoding: 'utf8' });
         const [detected, error] = out.trim().split('\n').map((l) => JSON.parse(l));
         expect(detected).toMatchObject({ version: 1, canWrite: false, reason: expect.stringMatching(/not root/) });
         expect(error).toMatchObject({ name: 'EnvironmentError', exitCode: 3, hint: expect.stringMatching(/Delegate=yes/) });
       } finally {
         rmSync(probe, { force: true });
+        checkout.dispose();
       }
     },
   );
