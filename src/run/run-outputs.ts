@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { MemoryStats } from '../cgroups/cgroup.ts';
 import type { SecondWindow } from '../load/index.ts';
 import { basicHostFacts, type HostFacts } from '../monitor/host-facts.ts';
+import { HarnessUsage } from '../monitor/harness-usage.ts';
 import type { Stack } from '../profile/stack.ts';
 import { CsvFile } from '../util/csv-file.ts';
 import type { RunEvent, RunState } from '../model/index.ts';
@@ -23,6 +24,7 @@ export class RunOutputs {
   readonly timeseries: CsvFile;
   readonly events: CsvFile;
   private readonly serviceCols: Array<{ name: string; prefix: string }>;
+  private readonly harness = new HarnessUsage();
 
   constructor(
     readonly runDir: string,
@@ -53,6 +55,9 @@ export class RunOutputs {
       'swapping',
       'psi_some_avg10',
       'psi_full_avg10',
+      // simulate's own process: CPU % of one core over the row's second, resident MB.
+      'harness_cpu_pct',
+      'harness_rss_mb',
       ...this.serviceCols.flatMap(({ prefix }) => [
         `${prefix}_working_set_mb`,
         `${prefix}_rss_mb`,
@@ -75,6 +80,7 @@ export class RunOutputs {
     psi?: { some10: number; full10: number };
   }): void {
     const w = opts.window;
+    const harness = this.harness.sample();
     this.timeseries.append([
       new Date(opts.at).toISOString(),
       opts.t,
@@ -98,6 +104,8 @@ export class RunOutputs {
       opts.swapping ? 1 : 0,
       opts.psi?.some10,
       opts.psi?.full10,
+      Math.round(harness.cpuPct * 10) / 10,
+      mb(harness.rssBytes),
       ...this.serviceCols.flatMap(({ name }) => {
         const m = opts.services.get(name);
         return m ? [mb(m.workingSet), mb(m.rss), mb(m.cache), mb(m.swap), m.oomKills] : ['', '', '', '', ''];
