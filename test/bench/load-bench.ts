@@ -1,19 +1,39 @@
 /**
- * `npm run bench`: how fast the open-model engine can go, next to wrk, against the same trivial
- * local server (its own process, so the engine and the server do not share an event loop), and
- * what the engine itself costs (CPU, RSS) at the seed's 300 req/s. Bounded to about a minute.
+ * `npm run bench`: the load generator next to wrk and autocannon, all measured in this run against
+ * the same trivial local server (its own process): one table.
  *
- * "Sustained" at a rate: completed ≥ 99 % of scheduled, no failures beyond 1 %, and p99 ≤ 50 ms.
+ * - Max sustained rate at p99 ≤ 50 ms. wrk and autocannon: closed loop, 50 connections, their
+ *   throughput with their own p99 (latency from the actual send). simulate's engine: open model,
+ *   fixed arrival rates at fractions of wrk's figure from this repetition, the highest rate where
+ *   ≥ 99 % completed, ≤ 1 % failed and p99 (from the scheduled send time) ≤ 50 ms.
+ * - CPU and memory at 300 req/s: each tool as its own process for 12 s, CPU from /proc/<pid>/stat
+ *   between 2 s and 10 s (start-up excluded), peak RSS from VmHWM. wrk has no rate option: its Lua
+ *   `delay()` paces 3 connections at 10 ms (about 300 req/s; the rate it reached is printed).
+ *   simulate is the whole `simulate --target URL --rate 300` command (compiled build), not just the engine;
+ *   its own timeseries.csv harness columns are printed beside.
+ * - Start-up: wall time and peak RSS of `--help` / `--version` (and `simulate doctor`).
+ *
+ * Repeated `--runs N` times (default 3); the table shows medians (min–max). The machine is shared:
+ * run it inside `flock /tmp/simulate-heavy.lock`.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { promisify } from 'node:util';
 import { simpleScenario, startLoad } from '../../src/load/index.ts';
 
 const run = promisify(execFile);
-const RATES = [1000, 2000, 5000, 10_000, 15_000, 20_000, 25_000, 30_000, 40_000, 50_000];
-const STEP_S = 4;
+const REPO = path.resolve(import.meta.dirname, '..', '..');
+const BIN = path.join(REPO, 'src', 'cli', 'bin.js');
+const AUTOCANNON = path.join(REPO, 'node_modules', 'autocannon', 'autocannon.js');
 const P99_LIMIT_MS = 50;
+const STEP_S = 4;
+const FRACTIONS = [0.2, 0.3, 0.4, 0.5, 0.55, 0.6, 0.7, 0.8, 0.9, 1.0];
+const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+const runsArg = process.argv.indexOf('--runs');
+const RUNS = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 3;
 
 const SERVER = `
 const http = require('node:http');
@@ -28,78 +48,240 @@ async function startServer(): Promise<{ url: string; child: ChildProcess }> {
   return { url: `http://127.0.0.1:${chunk.toString().trim()}/`, child };
 }
 
-async function wrkRate(url: string): Promise<string> {
-  try {
-    const { stdout } = await run('wrk', ['-t1', '-c50', '-d5s', url]);
-    const m = /Requests\/sec:\s+([\d.]+)/.exec(stdout);
-    return m ? `${Math.round(Number(m[1]))}` : 'unparsed';
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'wrk not installed (apt-get install -y wrk)' : `wrk failed: ${(err as Error).message.split('\n')[0]}`;
-  }
+const say = (s: string) => process.stderr.write(`${s}\n`);
+
+// ---- closed-loop maxima -------------------------------------------------------------------------
+
+interface Max {
+  rps: number;
+  p99Ms: number;
+}
+
+/** wrk's latency line: "99%    1.23ms" (us, ms or s). */
+function wrkDuration(text: string): number {
+  const m = /([\d.]+)(us|ms|s)/.exec(text);
+  if (!m) return NaN;
+  const v = Number(m[1]);
+  return m[2] === 'us' ? v / 1000 : m[2] === 's' ? v * 1000 : v;
+}
+
+async function wrkMax(url: string): Promise<Max> {
+  const { stdout } = await run('wrk', ['-t1', '-c50', '-d5s', '--latency', url]);
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1]);
+  const p99 = /\n\s+99%\s+(\S+)/.exec(stdout)?.[1] ?? '';
+  return { rps, p99Ms: wrkDuration(p99) };
+}
+
+async function autocannonMax(url: string): Promise<Max> {
+  const { stdout } = await run(process.execPath, [AUTOCANNON, '-c', '50', '-d', '5', '-j', url], { maxBuffer: 1 << 24 });
+  const r = JSON.parse(stdout) as { requests: { average: number }; latency: { p99: number } };
+  return { rps: r.requests.average, p99Ms: r.latency.p99 };
 }
 
 interface Step {
   rate: number;
-  scheduled: number;
-  completed: number;
+  count: number;
+  ok: number;
   failures: number;
   p99Ms: number;
   sustained: boolean;
 }
 
-async function step(url: string, rate: number): Promise<Step> {
+async function engineStep(url: string, rate: number): Promise<Step> {
   const scenario = { ...simpleScenario(url, rate, STEP_S), maxInFlight: 1000, timeout: 5 };
   const { overall } = await startLoad(scenario, { baseUrl: url }).done;
   const a = overall.aggregate;
   const sustained = a.ok >= 0.99 * a.count && a.failures <= 0.01 * a.count && a.percentiles['99'] <= P99_LIMIT_MS;
-  return { rate, scheduled: a.count, completed: a.ok, failures: a.failures, p99Ms: a.percentiles['99'], sustained };
+  return { rate, count: a.count, ok: a.ok, failures: a.failures, p99Ms: a.percentiles['99'], sustained };
 }
 
-async function costAt300(url: string): Promise<{ cpuPct: number; rssMb: number; p99Ms: number; completed: number }> {
-  let rss = process.memoryUsage().rss;
-  const sampler = setInterval(() => (rss = Math.max(rss, process.memoryUsage().rss)), 250);
-  const cpu0 = process.cpuUsage();
+/** Rising fractions of wrk's rate; stops after two misses in a row (one can be noise). */
+async function engineMax(url: string, wrkRps: number): Promise<{ best?: Step; steps: Step[] }> {
+  const steps: Step[] = [];
+  let misses = 0;
+  for (const f of FRACTIONS) {
+    const rate = Math.round((wrkRps * f) / 100) * 100;
+    say(`  simulate engine (open model) at ${rate} req/s for ${STEP_S} s`);
+    const s = await engineStep(url, rate);
+    steps.push(s);
+    misses = s.sustained ? 0 : misses + 1;
+    if (misses >= 2) break;
+  }
+  return { best: steps.filter((s) => s.sustained).pop(), steps };
+}
+
+// ---- cost at 300 req/s --------------------------------------------------------------------------
+
+interface Cost {
+  cpuPct: number;
+  peakRssMb: number;
+  /** Requests per second the tool reached, as it reported them. */
+  rate: number;
+  note?: string;
+}
+
+function procTicks(pid: number): number {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // utime and stime are fields 14 and 15 (1-based) of stat; after "pid (comm) " they are 12 and 13 (1-based).
+  return Number(fields[11]) + Number(fields[12]);
+}
+
+function peakRssMb(pid: number): number {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? NaN) / 1024;
+}
+
+/** Runs `argv` for its duration; CPU between 2 s and 10 s, peak RSS at 10 s. */
+async function measure(argv: string[]): Promise<Cost & { stdout: string }> {
+  const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  child.stdout!.on('data', (c: Buffer) => (stdout += c.toString()));
+  child.stderr!.resume();
+  const exited = once(child, 'exit');
+  const pid = child.pid!;
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  await sleep(2000);
   const t0 = performance.now();
-  const { overall } = await startLoad(simpleScenario(url, 300, 10), { baseUrl: url }).done;
-  const wallUs = (performance.now() - t0) * 1000;
-  const cpu = process.cpuUsage(cpu0);
-  clearInterval(sampler);
-  return { cpuPct: ((cpu.user + cpu.system) / wallUs) * 100, rssMb: rss / 2 ** 20, p99Ms: overall.aggregate.percentiles['99'], completed: overall.aggregate.ok };
+  const c0 = procTicks(pid);
+  await sleep(8000);
+  const c1 = procTicks(pid);
+  const wallS = (performance.now() - t0) / 1000;
+  const rss = peakRssMb(pid);
+  await exited;
+  return { cpuPct: ((c1 - c0) / CLK_TCK / wallS) * 100, peakRssMb: rss, rate: NaN, stdout };
 }
 
-const fmt = (n: number, d = 0) => n.toFixed(d).padStart(8);
+async function wrkAt300(url: string): Promise<Cost> {
+  const script = path.join(os.tmpdir(), `bench-pace-${process.pid}.lua`);
+  fs.writeFileSync(script, 'function delay()\n  return 10\nend\n');
+  try {
+    const m = await measure(['wrk', '-t1', '-c3', '-d12s', '-s', script, url]);
+    return { ...m, rate: Number(/Requests\/sec:\s+([\d.]+)/.exec(m.stdout)?.[1]) };
+  } finally {
+    fs.rmSync(script, { force: true });
+  }
+}
+
+async function autocannonAt300(url: string): Promise<Cost> {
+  const m = await measure([process.execPath, AUTOCANNON, '-c', '10', '-R', '300', '-d', '12', '-j', url]);
+  return { ...m, rate: (JSON.parse(m.stdout) as { requests: { average: number } }).requests.average };
+}
+
+async function simulateAt300(url: string): Promise<Cost & { ownCpuPct: number; ownRssMb: number }> {
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-simulate-'));
+  try {
+    const m = await measure([process.execPath, BIN, '--target', url, '--rate', '300', '--duration', '12', '--no-tui', '--json', '--out', out]);
+    const [runDir] = fs.readdirSync(out);
+    const rows = fs.readFileSync(path.join(out, runDir!, 'timeseries.csv'), 'utf8').trim().split('\n');
+    const header = rows[0]!.split(',');
+    const col = (name: string) => rows.slice(1).map((r) => Number(r.split(',')[header.indexOf(name)])).filter((v) => Number.isFinite(v));
+    const completed = col('rate_completed');
+    // Seconds 2..10, as the /proc window.
+    return { ...m, rate: median(completed.slice(2, 10)), ownCpuPct: median(col('harness_cpu_pct').slice(2, 10)), ownRssMb: Math.max(...col('harness_rss_mb')) };
+  } finally {
+    fs.rmSync(out, { recursive: true, force: true });
+  }
+}
+
+// ---- start-up -----------------------------------------------------------------------------------
+
+interface Start {
+  ms: number;
+  rssMb: number;
+}
+
+/** Wall time (ms) and peak RSS (/usr/bin/time's %M) of one short command. */
+function startOnce(argv: string[]): Start {
+  const t0 = performance.now();
+  const r = spawnSync('/usr/bin/time', ['-f', '%M', ...argv], { encoding: 'utf8' });
+  const ms = performance.now() - t0;
+  const kb = Number(r.stderr.trim().split('\n').pop());
+  return { ms, rssMb: kb / 1024 };
+}
+
+// ---- table --------------------------------------------------------------------------------------
+
+function median(xs: number[]): number {
+  const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  if (s.length === 0) return NaN;
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+function fig(xs: number[], digits = 0, unit = ''): string {
+  const ok = xs.filter((x) => Number.isFinite(x));
+  if (ok.length === 0) return 'n/a';
+  const f = (x: number) => x.toFixed(digits);
+  const range = ok.length > 1 ? ` (${f(Math.min(...ok))}–${f(Math.max(...ok))})` : '';
+  return `${f(median(ok))}${unit}${range}`;
+}
 
 async function main() {
+  if (spawnSync('wrk', ['-v']).error) {
+    say('wrk is not installed: apt-get install -y wrk');
+    process.exit(3);
+  }
+  if (!fs.existsSync(path.join(REPO, 'node_modules', '.cache', 'simulate', 'build-stamp.json'))) say('note: no compiled build; simulate runs through tsx (npm run build)');
   const { url, child } = await startServer();
+  const res = {
+    wrk: { max: [] as Max[], cost: [] as Cost[] },
+    autocannon: { max: [] as Max[], cost: [] as Cost[] },
+    simulate: { max: [] as Array<{ best?: Step; steps: Step[]; wrkRps: number }>, cost: [] as Array<Cost & { ownCpuPct: number; ownRssMb: number }> },
+  };
   try {
-    process.stderr.write(`trivial server at ${url} (pid ${child.pid})\n`);
-    process.stderr.write('engine at 300 req/s for 10 s ...\n');
-    const cost = await costAt300(url);
-    const steps: Step[] = [];
-    for (const rate of RATES) {
-      process.stderr.write(`engine at ${rate} req/s for ${STEP_S} s ...\n`);
-      const s = await step(url, rate);
-      steps.push(s);
-      if (!s.sustained) break;
+    say(`trivial server at ${url} (pid ${child.pid}); ${RUNS} repetitions`);
+    for (let i = 0; i < RUNS; i++) {
+      say(`repetition ${i + 1}/${RUNS}`);
+      say('  wrk -t1 -c50 -d5s');
+      const w = await wrkMax(url);
+      res.wrk.max.push(w);
+      say('  autocannon -c50 -d5');
+      res.autocannon.max.push(await autocannonMax(url));
+      res.simulate.max.push({ ...(await engineMax(url, w.rps)), wrkRps: w.rps });
+      say('  300 req/s, 12 s each: wrk, autocannon, simulate --target');
+      res.wrk.cost.push(await wrkAt300(url));
+      res.autocannon.cost.push(await autocannonAt300(url));
+      res.simulate.cost.push(await simulateAt300(url));
     }
-    process.stderr.write('wrk -t1 -c50 -d5s ...\n');
-    const wrk = await wrkRate(url);
-
-    console.log('\nopen-model engine steps (one GET, trivial node:http server in its own process)');
-    console.log('    rate scheduled completed failures   p99 ms  sustained');
-    for (const s of steps) console.log(`${fmt(s.rate)} ${fmt(s.scheduled)}  ${fmt(s.completed)} ${fmt(s.failures)} ${fmt(s.p99Ms, 2)}  ${s.sustained ? 'yes' : 'no'}`);
-    const best = steps.filter((s) => s.sustained).pop();
-    console.log('\n| figure | value |');
-    console.log('|---|---|');
-    console.log(`| engine, highest sustained rate (≥ 99 % completed, p99 ≤ ${P99_LIMIT_MS} ms) | ${best ? `${best.rate} req/s` : `below ${RATES[0]} req/s`} |`);
-    console.log(`| wrk -t1 -c50 -d5s, same server (closed loop, max throughput) | ${wrk} req/s |`);
-    console.log(`| engine CPU at 300 req/s (process.cpuUsage / wall) | ${cost.cpuPct.toFixed(1)} % of a core |`);
-    console.log(`| engine peak RSS at 300 req/s | ${cost.rssMb.toFixed(0)} MB |`);
-    console.log(`| engine at 300 req/s: completed, p99 | ${cost.completed} of 3000, ${cost.p99Ms.toFixed(2)} ms |`);
-    console.log(`\n(cores: the engine, the server and wrk share this machine's CPUs; wrk measures the server's ceiling, the engine a paced rate)`);
   } finally {
     child.kill();
   }
+  const starts = (argv: string[]) => Array.from({ length: 5 }, () => startOnce(argv));
+  say('start-up, 5 times each');
+  const start = {
+    wrk: starts(['wrk', '-v']),
+    autocannon: starts([process.execPath, AUTOCANNON, '--version']),
+    simulate: starts([process.execPath, BIN, '--help']),
+    doctor: starts([process.execPath, BIN, 'doctor']),
+  };
+
+  console.log('\nsimulate\'s open-model steps (one GET, trivial node:http server in its own process)');
+  console.log('  rep   rate  ×wrk  scheduled  completed  failures   p99 ms  sustained');
+  res.simulate.max.forEach((m, i) => {
+    for (const s of m.steps) {
+      console.log(`  ${String(i + 1).padStart(3)} ${String(s.rate).padStart(6)}  ${(s.rate / m.wrkRps).toFixed(2)} ${String(s.count).padStart(10)} ${String(s.ok).padStart(10)} ${String(s.failures).padStart(9)} ${s.p99Ms.toFixed(2).padStart(8)}  ${s.sustained ? 'yes' : 'no'}`);
+    }
+  });
+  const ratio = res.simulate.max.map((m) => (m.best?.rate ?? 0) / m.wrkRps);
+  const rows: string[][] = [
+    ['max sustained rate, p99 ≤ 50 ms (req/s)', fig(res.wrk.max.map((m) => m.rps)), fig(res.autocannon.max.map((m) => m.rps)), fig(res.simulate.max.map((m) => m.best?.rate ?? 0))],
+    ['  its p99 (ms)', fig(res.wrk.max.map((m) => m.p99Ms), 2), fig(res.autocannon.max.map((m) => m.p99Ms), 2), fig(res.simulate.max.map((m) => m.best?.p99Ms ?? NaN), 2)],
+    ['  model', 'closed, 50 conns', 'closed, 50 conns', 'open (from scheduled time)'],
+    ['  share of wrk in the same repetition', '1', fig(res.autocannon.max.map((m, i) => m.rps / res.wrk.max[i]!.rps), 2), fig(ratio, 2)],
+    ['at 300 req/s: CPU (% of a core, /proc)', fig(res.wrk.cost.map((c) => c.cpuPct), 1), fig(res.autocannon.cost.map((c) => c.cpuPct), 1), fig(res.simulate.cost.map((c) => c.cpuPct), 1)],
+    ['at 300 req/s: peak RSS (MB)', fig(res.wrk.cost.map((c) => c.peakRssMb)), fig(res.autocannon.cost.map((c) => c.peakRssMb)), fig(res.simulate.cost.map((c) => c.peakRssMb))],
+    ['  rate reached (req/s)', fig(res.wrk.cost.map((c) => c.rate)), fig(res.autocannon.cost.map((c) => c.rate)), fig(res.simulate.cost.map((c) => c.rate))],
+    ['  own timeseries.csv: harness_cpu_pct, peak harness_rss_mb', '', '', `${fig(res.simulate.cost.map((c) => c.ownCpuPct), 1)} %, ${fig(res.simulate.cost.map((c) => c.ownRssMb))} MB`],
+    ['start-up: --help / --version (ms)', fig(start.wrk.map((s) => s.ms)), fig(start.autocannon.map((s) => s.ms)), fig(start.simulate.map((s) => s.ms))],
+    ['start-up: peak RSS (MB)', fig(start.wrk.map((s) => s.rssMb)), fig(start.autocannon.map((s) => s.rssMb)), fig(start.simulate.map((s) => s.rssMb))],
+    ['`simulate doctor` (ms, MB)', '', '', `${fig(start.doctor.map((s) => s.ms))} ms, ${fig(start.doctor.map((s) => s.rssMb))} MB`],
+  ];
+  console.log(`\nmedians of ${RUNS} repetition(s) (min–max); ${os.cpus().length} cores shared by the server, the tool and the rest of the machine\n`);
+  console.log('| figure | wrk | autocannon | simulate |');
+  console.log('|---|---|---|---|');
+  for (const r of rows) console.log(`| ${r.join(' | ')} |`);
+  console.log('\nwrk at 300 req/s: its Lua delay() paces 3 connections at 10 ms; CPU between 2 s and 10 s of a 12 s run; simulate = the whole `--target` command.');
 }
 
 await main();
