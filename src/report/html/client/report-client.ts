@@ -46,11 +46,6 @@ export const REPORT_CLIENT_JS = String.raw`(function () {
             ctx.save();
             ctx.fillStyle = 'rgba(0,0,0,0.06)';
             ctx.fillRect(x0, b.top, x1 - x0, b.height);
-            ctx.fillStyle = '#555';
-            ctx.font = (11 * devicePixelRatio) + 'px sans-serif';
-            // At the top, under the markers' three rows of names: the bottom is where stacked memory sits.
-            ctx.textBaseline = 'top';
-            ctx.fillText(band.label, x0 + 4 * devicePixelRatio, b.top + 43 * devicePixelRatio);
             ctx.restore();
           });
         }],
@@ -108,6 +103,18 @@ export const REPORT_CLIENT_JS = String.raw`(function () {
             ctx.textAlign = 'left';
             ctx.textBaseline = 'top';
             ctx.fillText(text, left + 2 * dpr, y);
+          });
+          // Stage names on top of the data, under the markers' three rows of names.
+          (spec.bands || []).forEach(function (band) {
+            var x0 = Math.max(b.left, xPos(u, band.from));
+            if (x0 >= b.left + b.width) return;
+            var w = ctx.measureText(band.label).width + 6 * dpr;
+            ctx.fillStyle = 'rgba(255,255,255,0.8)';
+            ctx.fillRect(x0 + 2 * dpr, b.top + 41 * dpr, w, 13 * dpr);
+            ctx.fillStyle = '#444';
+            ctx.textAlign = 'left';
+            ctx.textBaseline = 'top';
+            ctx.fillText(band.label, x0 + 4 * dpr, b.top + 42 * dpr);
           });
           ctx.restore();
           u.root.closest('[data-chart]').setAttribute('data-markers', JSON.stringify(drawn));
