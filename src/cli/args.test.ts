@@ -37,6 +37,7 @@ describe('parseCli', () => {
       target: undefined,
       rate: undefined,
       allowRemote: false,
+      faults: [],
       help: false,
       version: false,
     });
@@ -133,5 +134,15 @@ describe('parseCli', () => {
   it('leaves a negative-looking value of another string option to its own check', () => {
     // Joined like --duration's, so the value reaches the profile's size parser instead of a parse error.
     expect(parseCli(['--cap', '-1g']).cap).toBe('-1g');
+  });
+});
+
+describe('--fault', () => {
+  it('is repeatable and parsed when the command line is read', () => {
+    const a = parseCli(['--profile', '4gb', '--fault', 'kill postgres@20s', '--fault', 'pause redis@30s+10s']);
+    expect(a.faults.map((f) => f.text)).toEqual(['kill postgres@20s', 'pause redis@30s+10s']);
+  });
+  it('a bad one is an input error naming it', () => {
+    expect(() => parseCli(['--profile', '4gb', '--fault', 'kill postgres'])).toThrow(/--fault "kill postgres": no start time/);
   });
 });

@@ -4,6 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { InputError } from '../errors.ts';
+import { parseFaultFlags } from '../faults/fault-spec.ts';
 
 export const OPTIONS = {
   profile: { type: 'string', short: 'p' },
@@ -27,6 +28,7 @@ export const OPTIONS = {
   'allow-remote': { type: 'boolean', default: false },
   png: { type: 'string' },
   html: { type: 'string' },
+  fault: { type: 'string', multiple: true },
   help: { type: 'boolean', short: 'h', default: false },
   version: { type: 'boolean', short: 'v', default: false },
 } as const;
@@ -84,6 +86,7 @@ export function parseCli(argv: string[]) {
     allowRemote: v['allow-remote'],
     png: v.png,
     html: v.html,
+    faults: parseFaultFlags(v.fault ?? []),
     help: v.help || command === 'help',
     version: v.version,
   };
@@ -144,6 +147,11 @@ Options
   --png          DIR         (report) also write each chart as a PNG into DIR (needs Debian's chromium)
   --html         FILE        (report) where to write the page (default: RUN_DIR/report.html for one run,
                              <--out>/report-<time>.html for several)
+  --fault        SPEC        inject a fault during the load (repeatable); SPEC is KIND ARGS@START[+DURATION],
+                             seconds after the load starts: "kill postgres@20s", "stop app@20s+10s",
+                             "restart redis@30s", "pause redis@30s+10s", "hog 3g@20s+15s",
+                             "latency redis 100ms@40s+20s", "loss redis 5%@40s+20s" (user-space proxy:
+                             this kernel has no netem). Scenarios can list them under \`faults:\`.
 
 Exit codes: 0 targets met, 1 targets missed, 2 bad usage or input, 3 environment (cgroups, engine,
 ports, programs), 130 interrupted, 70 a bug in simulate.`;

@@ -37,6 +37,7 @@ export async function runCommand(args: CliArgs): Promise<number> {
       durationS: args.durationS,
       scenario: args.noLoad ? null : args.scenario,
       csvFile: args.csv,
+      faults: args.faults,
       reporter,
       signal: interrupts.signal,
     });

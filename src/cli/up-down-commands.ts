@@ -13,6 +13,7 @@ import { stackOptions } from './run-command.ts';
 
 export async function upCommand(args: CliArgs): Promise<number> {
   if (!args.profile) throw new InputError('no profile given', 'pass --profile 4gb (or a Compose file)');
+  if (args.faults.length) throw new InputError('--fault does not go with `simulate up` (faults run during a load)', 'run `simulate --profile … --fault …` instead');
   const interrupts = abortOnSignals();
   // Progress goes to stderr as plain lines; stdout carries only the result (JSON with --json).
   const reporter = createReporter({ tui: false, json: false, stdout: process.stderr, stderr: process.stderr });

@@ -47,6 +47,13 @@ export interface DriverContext {
   sampleNow?: () => void;
 }
 
+/**
+ * What a fault does to one service, as an operator or a crash would: `kill` is SIGKILL to the service's
+ * processes (a crash: the restart policy decides what follows), `stop` stops it and keeps it stopped (no
+ * policy restarts it) until `start`, `restart` is stop + start, `pause`/`resume` freeze and thaw it.
+ */
+export type ServiceAction = 'kill' | 'stop' | 'start' | 'restart' | 'pause' | 'resume';
+
 export interface Driver {
   readonly name: DriverName;
   /** Start every available service in depends_on order and wait until each is ready. */
@@ -60,4 +67,6 @@ export interface Driver {
    * (no restart policy applies after that; `simulate down` stops them).
    */
   release?(): void;
+  /** Act on a running service (faults). Resolves with one line saying what was done, for the timeline. */
+  inject(service: string, action: ServiceAction): Promise<string>;
 }

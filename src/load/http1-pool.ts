@@ -24,11 +24,13 @@ export interface Exchange {
   /** The connection carrying it, while it is in flight. */
   conn?: Http1Connection;
   retried?: boolean;
+  /** Keep the answer's body (an acknowledged write); reads only count bytes. */
+  keepBody?: boolean;
 }
 
 export interface PoolCallbacks<T extends Exchange> {
-  /** A whole response: status, body bytes. */
-  done(x: T, status: number, bodyBytes: number): void;
+  /** A whole response: status, body bytes, and the body itself when the exchange asked to keep it. */
+  done(x: T, status: number, bodyBytes: number, body?: Buffer): void;
   /** No whole response: connection refused, reset or closed mid-answer, unparseable, or aborted. */
   fail(x: T, err: Error): void;
 }
@@ -50,7 +52,7 @@ export class Http1Connection {
       url.protocol === 'https:' ? tls.connect({ host, port, servername: net.isIP(host) ? undefined : host }) : net.connect({ host, port });
     this.socket.setNoDelay(true);
     this.parser = new ResponseParser({
-      onResponse: (status, bytes, keepAlive) => {
+      onResponse: (status, bytes, keepAlive, body) => {
         const x = this.current;
         this.current = undefined;
         this.received = false;
@@ -59,7 +61,7 @@ export class Http1Connection {
         x.conn = undefined;
         if (keepAlive) pool.release(this);
         else this.destroy();
-        pool.callbacks.done(x, status, bytes);
+        pool.callbacks.done(x, status, bytes, body);
       },
     });
     this.socket.on('data', (chunk: Buffer) => {
@@ -84,6 +86,7 @@ export class Http1Connection {
     x.conn = this;
     this.received = false;
     this.parser.expectNoBody = x.req.method === 'HEAD';
+    this.parser.keepBody = x.keepBody === true;
     this.socket.write(head);
   }
 

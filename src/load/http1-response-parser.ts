@@ -8,8 +8,8 @@
  */
 
 export interface ResponseParserEvents {
-  /** A whole response arrived: status code, body bytes, and whether the connection can carry another request. */
-  onResponse(status: number, bodyBytes: number, keepAlive: boolean): void;
+  /** A whole response arrived: status code, body bytes, whether the connection can carry another request, and the body when kept. */
+  onResponse(status: number, bodyBytes: number, keepAlive: boolean, body?: Buffer): void;
 }
 
 const enum State {
@@ -37,6 +37,9 @@ export class ResponseParser {
   private bodyBytes = 0;
   /** The request was a HEAD: a response to it has no body whatever its headers say. */
   expectNoBody = false;
+  /** Keep this response's body (an acknowledged write: its id is checked after the run); off for reads. */
+  keepBody = false;
+  private bodyParts: Buffer[] = [];
 
   constructor(private readonly events: ResponseParserEvents) {}
 
@@ -49,7 +52,7 @@ export class ResponseParser {
   end(): boolean {
     if (this.state === State.UntilClose) {
       this.state = State.Head;
-      this.events.onResponse(this.status, this.bodyBytes, false);
+      this.events.onResponse(this.status, this.bodyBytes, false, this.takeBody());
       return true;
     }
     return !this.midResponse;
@@ -76,6 +79,7 @@ export class ResponseParser {
           const take = Math.min(this.remaining, n - i);
           this.remaining -= take;
           this.bodyBytes += take;
+          if (this.keepBody) this.bodyParts.push(Buffer.from(buf.subarray(i, i + take)));
           i += take;
           if (this.remaining === 0) this.complete();
           break;
@@ -100,6 +104,7 @@ export class ResponseParser {
           const take = Math.min(this.remaining, n - i);
           this.remaining -= take;
           this.bodyBytes += take;
+          if (this.keepBody) this.bodyParts.push(Buffer.from(buf.subarray(i, i + take)));
           i += take;
           if (this.remaining === 0) {
             this.state = State.ChunkCrlf;
@@ -128,6 +133,7 @@ export class ResponseParser {
         }
         case State.UntilClose:
           this.bodyBytes += n - i;
+          if (this.keepBody) this.bodyParts.push(Buffer.from(buf.subarray(i, n)));
           i = n;
           break;
         case State.Broken:
@@ -143,6 +149,7 @@ export class ResponseParser {
     if (!(status >= 100 && status <= 999)) throw this.broken(`bad status line "${head.slice(0, 30)}"`);
     this.status = status;
     this.bodyBytes = 0;
+    this.bodyParts = [];
     // HTTP/1.0 closes unless it says keep-alive; 1.1 keeps unless it says close.
     this.keepAlive = head.charCodeAt(7) !== 48;
     let length = -1;
@@ -184,7 +191,14 @@ export class ResponseParser {
 
   private complete(): void {
     this.state = State.Head;
-    this.events.onResponse(this.status, this.bodyBytes, this.keepAlive);
+    this.events.onResponse(this.status, this.bodyBytes, this.keepAlive, this.takeBody());
+  }
+
+  private takeBody(): Buffer | undefined {
+    if (!this.keepBody) return undefined;
+    const body = Buffer.concat(this.bodyParts);
+    this.bodyParts = [];
+    return body;
   }
 
   private keep(buf: Buffer, from: number, what: string): void {

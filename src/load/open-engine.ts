@@ -30,7 +30,7 @@ import { Http1Pool, type Exchange } from './http1-pool.ts';
 import type { Scenario } from './scenario.ts';
 import type { StagePlan } from './arrival-schedule.ts';
 import { totalDurationS } from './arrival-schedule.ts';
-import type { PlannedRequest, RequestMix } from './request-mix.ts';
+import type { AckSpec, PlannedRequest, RequestMix } from './request-mix.ts';
 import type { LoadRecorder } from './load-recorder.ts';
 
 interface Pending extends Exchange {
@@ -45,6 +45,9 @@ interface Pending extends Exchange {
 
 const TIMEOUT = new Error('timeout');
 
+/** A write the app acknowledged (2xx): its answer's body, for the lost-write check. */
+export type AckListener = (ack: AckSpec, body: string, atMs: number) => void;
+
 export interface EngineControl {
   /** Resolves with the load-clock second at which the last request ended (or the run stopped). */
   done: Promise<{ endS: number; stopped: boolean }>;
@@ -53,7 +56,7 @@ export interface EngineControl {
   t0: number;
 }
 
-export function runOpenModel(scenario: Scenario, plans: StagePlan[], mix: RequestMix, recorder: LoadRecorder, baseUrl: string): EngineControl {
+export function runOpenModel(scenario: Scenario, plans: StagePlan[], mix: RequestMix, recorder: LoadRecorder, baseUrl: string, onAck?: AckListener): EngineControl {
   const origin = new URL(baseUrl).origin;
   const cap = scenario.maxInFlight;
   const timeoutMs = scenario.timeout * 1000;
@@ -74,7 +77,11 @@ export function runOpenModel(scenario: Scenario, plans: StagePlan[], mix: Reques
 
   // One connection per request in flight (no pipelining); the pool never opens more than `cap`.
   const pool = new Http1Pool<Pending>(origin, cap, {
-    done: (p, status, bytes) => finish(p, status >= 200 && status < 400 ? 'ok' : 'error', bytes, status),
+    done: (p, status, bytes, body) => {
+      // Only acknowledged writes keep their body (the id of the new row); reads just count bytes.
+      if (body && onAck && status >= 200 && status < 300 && !p.timedOut) onAck(p.req.ack!, body.toString('utf8'), Date.now());
+      finish(p, status >= 200 && status < 400 ? 'ok' : 'error', bytes, status);
+    },
     fail: (p) => finish(p, p.timedOut ? 'timeout' : 'error', 0),
   });
 
@@ -135,7 +142,8 @@ export function runOpenModel(scenario: Scenario, plans: StagePlan[], mix: Reques
       if (dueS > s) break;
       const intendedMs = t0 + dueS * 1000;
       recorder.scheduled(plan.index, dueS);
-      queue.push({ stageIndex: plan.index, req: mix.next(), intendedMs, deadlineMs: intendedMs + timeoutMs });
+      const req = mix.next();
+      queue.push({ stageIndex: plan.index, req, intendedMs, deadlineMs: intendedMs + timeoutMs, ...(onAck && req.ack ? { keepBody: true } : {}) });
       k++;
     }
 

@@ -19,6 +19,14 @@ export interface PlannedRequest {
   path: string;
   body?: string;
   headers?: Record<string, string>;
+  /** A write whose 2xx answer names a new row (see the scenario's `ack`): the engine keeps its answer's body. */
+  ack?: AckSpec;
+}
+
+export interface AckSpec {
+  table: string;
+  column: string;
+  field: string;
 }
 
 export interface RequestMix {
@@ -51,6 +59,7 @@ export function compileMix(scenario: Scenario): RequestMix {
       path: compileTemplate(r.path, value),
       body: hasBody ? compileBody(r.body, value) : undefined,
       headers: hasBody ? { 'content-type': 'application/json', ...r.headers } : r.headers,
+      ack: r.ack,
     };
   });
   const total = scenario.requests.reduce((sum, r) => sum + r.weight, 0);
@@ -66,7 +75,7 @@ export function compileMix(scenario: Scenario): RequestMix {
       let i = 0;
       while (i < cumulative.length - 1 && u >= cumulative[i]!) i++;
       const e = entries[i]!;
-      return { endpointIndex: e.endpointIndex, method: e.method, path: e.path(), body: e.body?.(), headers: e.headers };
+      return { endpointIndex: e.endpointIndex, method: e.method, path: e.path(), body: e.body?.(), headers: e.headers, ...(e.ack ? { ack: e.ack } : {}) };
     },
   };
 }

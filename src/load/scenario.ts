@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { InputError } from '../errors.ts';
+import { faultEntrySchema, messageOf, parseFaultEntry } from '../faults/fault-spec.ts';
 
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD'] as const;
 /** Template variables every scenario has without declaring them. */
@@ -51,6 +52,18 @@ const requestSchema = z.strictObject({
   /** JSON body template: `{var}` inside strings is replaced; a string that is only `{var}` becomes the number. */
   body: jsonValue.optional(),
   headers: z.record(z.string(), z.string()).optional(),
+  /**
+   * A write the app acknowledges: a 2xx answer's JSON field `field` (default `id`) is the key of a new row in
+   * `table` (column `column`, default `id`). Every acknowledged write is looked up in the database after the
+   * run (src/faults/acknowledged-writes.ts): one that is gone fails the run.
+   */
+  ack: z
+    .strictObject({
+      table: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$/, 'a table name (letters, digits, _; schema.table allowed)'),
+      column: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a column name').default('id'),
+      field: z.string().min(1).default('id'),
+    })
+    .optional(),
 });
 
 export const scenarioSchema = z.strictObject({
@@ -67,7 +80,16 @@ export const scenarioSchema = z.strictObject({
   variables: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'variable names are letters, digits, _'), variableSchema).default({}),
   requests: z.array(requestSchema).min(1),
   stages: z.array(stageSchema).min(1),
+  /** Faults to inject while the load runs (src/faults/fault-spec.ts): `kill postgres@20s`, ... */
+  faults: z.array(faultEntrySchema).default([]),
 }).superRefine((sc, ctx) => {
+  sc.faults.forEach((f, i) => {
+    try {
+      parseFaultEntry(f);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', path: ['faults', i], message: messageOf(err) });
+    }
+  });
   const known = new Set<string>([...Object.keys(sc.variables), ...BUILTIN_VARIABLES]);
   sc.requests.forEach((r, i) => {
     for (const v of templateVariables(r.path)) {

@@ -10,7 +10,7 @@ import type { Scenario } from './scenario.ts';
 import { planStages } from './arrival-schedule.ts';
 import { compileMix } from './request-mix.ts';
 import { LoadRecorder } from './load-recorder.ts';
-import { runOpenModel } from './open-engine.ts';
+import { runOpenModel, type AckListener } from './open-engine.ts';
 import { runClosedModel } from './closed-engine.ts';
 import type { LatencySample, LoadModel, LoadResult, SecondWindow, StageResult, StageStartEvent } from './types.ts';
 
@@ -21,6 +21,8 @@ export interface StartLoadOptions {
   signal?: AbortSignal;
   /** Allow a base URL that is not a loopback address. */
   allowRemote?: boolean;
+  /** Each write the app acknowledged (requests with `ack`; open model only: autocannon keeps no bodies). */
+  onAck?: AckListener;
 }
 
 export interface LoadRunEvents {
@@ -55,7 +57,7 @@ export class LoadRun extends EventEmitter<LoadRunEvents> {
     const startedAt = Date.now();
     // Start on the next turn so listeners attached right after startLoad() see the first stage.
     this.done = new Promise<void>((r) => setImmediate(r)).then(async () => {
-      const engine = (this.model === 'closed' ? runClosedModel : runOpenModel)(scenario, plans, mix, recorder, baseUrl);
+      const engine = this.model === 'closed' ? runClosedModel(scenario, plans, mix, recorder, baseUrl) : runOpenModel(scenario, plans, mix, recorder, baseUrl, opts.onAck);
       this.stopFn = () => engine.stop();
       if (this.stopRequested) engine.stop();
       const { endS, stopped } = await engine.done;

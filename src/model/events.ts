@@ -15,6 +15,8 @@ export type RunEventKind =
   | 'stage-start'
   | 'target-missed'
   | 'alert-firing'
+  | 'fault-start'
+  | 'fault-end'
   | 'run-end'
   | 'info';
 

@@ -6,3 +6,4 @@ export type * from './events.ts';
 export type * from './run-state.ts';
 export type * from './verdict.ts';
 export type * from './reporter.ts';
+export type * from './faults.ts';

@@ -33,4 +33,8 @@ export interface Verdict {
   /** Services whose figures come from a stand-in. */
   standins: string[];
   interrupted: boolean;
+  /** Acknowledged writes: how many, found in the database, lost (the first lost ones listed). */
+  writes?: import('./faults.ts').WriteCheck;
+  /** A row per fault: recovery time, errors during, lost writes, restarts and OOM kills it caused. */
+  faults?: import('./faults.ts').FaultRecord[];
 }

@@ -26,9 +26,11 @@ export class RunOutputs {
   private readonly serviceCols: Array<{ name: string; prefix: string }>;
   private readonly harness = new HarnessUsage();
 
+  /** `onWriteError`: a results file could not be written (disk full): the run ends with a clear error. */
   constructor(
     readonly runDir: string,
     stack: Stack,
+    private readonly onWriteError?: (err: NodeJS.ErrnoException, file: string) => void,
   ) {
     fs.mkdirSync(runDir, { recursive: true });
     this.serviceCols = stack.services.filter((s) => s.launch).map((s) => ({ name: s.name, prefix: columnName(s.name, s.kind) }));
@@ -65,8 +67,8 @@ export class RunOutputs {
         `${prefix}_swap_mb`,
         `${prefix}_oom_kills`,
       ]),
-    ]);
-    this.events = new CsvFile(path.join(runDir, 'events.csv'), ['time', 't_s', 'service', 'service_kind', 'event', 'pid', 'detail']);
+    ], onWriteError);
+    this.events = new CsvFile(path.join(runDir, 'events.csv'), ['time', 't_s', 'service', 'service_kind', 'event', 'pid', 'detail'], onWriteError);
   }
 
   row(opts: {
@@ -120,8 +122,15 @@ export class RunOutputs {
 
   writeJson(name: string, data: unknown): void {
     const file = path.join(this.runDir, name);
-    fs.writeFileSync(`${file}.tmp`, `${JSON.stringify(data, null, 2)}\n`);
-    fs.renameSync(`${file}.tmp`, file);
+    try {
+      fs.writeFileSync(`${file}.tmp`, `${JSON.stringify(data, null, 2)}\n`);
+      fs.renameSync(`${file}.tmp`, file);
+    } catch (err) {
+      // The previous version of the file (if any) stays whole: only the .tmp is lost.
+      fs.rmSync(`${file}.tmp`, { force: true });
+      if (!this.onWriteError) throw err;
+      this.onWriteError(err as NodeJS.ErrnoException, file);
+    }
   }
 
   close(): void {

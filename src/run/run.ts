@@ -15,7 +15,7 @@ import type { MemoryCgroup, MemoryStats } from '../cgroups/cgroup.ts';
 import { createCgroup, detectCgroups, RUNS_PARENT, removeEverywhere, removeIfEmpty, type CgroupLayout } from '../cgroups/index.ts';
 import type { Driver, DriverName } from '../drivers/driver.ts';
 import { checkPortsFree } from '../drivers/process/process-driver.ts';
-import { EnvironmentError, EXIT, InterruptedError } from '../errors.ts';
+import { EnvironmentError, EXIT, InputError, InterruptedError } from '../errors.ts';
 import { appendStageSummary, formatSummaryCsv, loadScenario, startLoad, type LoadModel, type LoadResult, type Scenario, type SecondWindow, type StageResult } from '../load/index.ts';
 import type { Reporter, RunEvent, RunState } from '../model/index.ts';
 import { readCacheCounters, startMetricsExporter } from '../monitor/metrics-exporter.ts';
@@ -39,6 +39,12 @@ import { ensureDataset } from '../dataset/build-dataset.ts';
 import { copyCold } from '../dataset/cold-copy.ts';
 import { datasetSpec, postgresService, postgresVolumeDir, type DatasetRecord } from '../dataset/dataset-spec.ts';
 import { formatSeedProgress } from '../dataset/seed-progress.ts';
+import { AckLog, checkAcknowledged } from '../faults/acknowledged-writes.ts';
+import { prepareSmallDisks, type SmallDisks } from '../faults/disk-full.ts';
+import { faultRecords, type FaultWindow } from '../faults/fault-record.ts';
+import { FaultRunner, prepareProxies, type FaultProxies } from '../faults/fault-runner.ts';
+import { checkFaults, parseFaultEntry, type FaultSpec } from '../faults/fault-spec.ts';
+import type { WriteCheck } from '../model/index.ts';
 
 export interface RunOptions {
   profile: string;
@@ -60,6 +66,8 @@ export interface RunOptions {
   /** `simulate up`: leave the stack running. */
   detach?: boolean;
   csvFile?: string;
+  /** `--fault` specs (seconds after the load starts); the scenario's own `faults:` are added to them. */
+  faults?: FaultSpec[];
   reporter: Reporter;
   signal: AbortSignal;
 }
@@ -89,6 +97,8 @@ export interface RunSpec {
   targets?: readonly TargetDef[];
   /** Extra fields for run.json and report.json (a capacity step, a fault spec, `--target`'s URL). */
   meta?: Record<string, unknown>;
+  /** Faults injected while the load runs (src/faults), already checked against the stack. */
+  faults?: FaultSpec[];
 }
 
 /** The cgroups a run makes: the real hierarchy, or a fake root in a unit test. */
@@ -146,9 +156,24 @@ export async function runSimulation(opts: RunOptions): Promise<RunResult> {
   const stack = loadProfile(opts.profile, { workDir, cap: opts.cap, swap: opts.swap, cpus: opts.cpus, overrides: opts.overrides, data: opts.data });
   if (stack.datasetBytes) datasetSpec(stack, stack.datasetBytes); // a profile that cannot have a dataset fails here, exit 2
   let scenario: Scenario | undefined;
+  const faults = [...(opts.faults ?? [])];
   if (opts.scenario !== null && !opts.detach) {
     scenario = await loadScenario(opts.scenario ?? stack.scenario);
+    // The scenario's faults keep their place in its stages when --duration scales them.
+    const planned = scenario.stages.reduce((a, st) => a + st.duration, 0);
+    const f = opts.durationS !== undefined ? opts.durationS / planned : 1;
+    for (const entry of scenario.faults) {
+      const spec = parseFaultEntry(entry);
+      faults.push(f === 1 ? spec : { ...spec, atS: Math.round(spec.atS * f), durationS: spec.durationS && Math.max(1, Math.round(spec.durationS * f)) });
+    }
     if (opts.durationS !== undefined) scenario = scaleScenario(scenario, opts.durationS);
+  }
+  if (faults.length) {
+    if (opts.detach) throw new InputError('--fault does not go with `simulate up`', 'run `simulate --profile … --fault …` instead');
+    checkFaults(faults, {
+      services: stack.services.map((s) => ({ name: s.name, runnable: Boolean(s.launch), ports: s.ports.map((p) => p.host) })),
+      loadS: scenario ? scenario.stages.reduce((a, st) => a + st.duration, 0) : (opts.durationS ?? 60),
+    });
   }
   const cg = await detectCgroups();
   if (!cg.canWrite) throw new EnvironmentError(cg.reason ?? 'cannot create cgroups', 'run as root, or in a delegated cgroup (systemd-run --user --scope -p Delegate=yes)');
@@ -170,6 +195,7 @@ export async function runSimulation(opts: RunOptions): Promise<RunResult> {
     csvFile: opts.csvFile,
     reporter: opts.reporter,
     signal: opts.signal,
+    faults,
   };
   return new Run(spec, { cgroups: systemCgroups(cg), driver }).execute();
 }
@@ -197,6 +223,18 @@ export class Run {
   /** Targets already reported as missed (once each). */
   private missed = new Set<string>();
   private readonly internal = new AbortController();
+  /** A results file could not be written (disk full): the run stops and ends with this error. */
+  private outputFailure?: EnvironmentError;
+  /** Faults: the proxies and small disks the stack was started with, the runner during the load, what each did. */
+  private proxies?: FaultProxies;
+  private disks?: SmallDisks;
+  private faultRunner?: FaultRunner;
+  private faultWindows: FaultWindow[] = [];
+  /** Writes the app acknowledged (requests with `ack`), and what the database said about them after the load. */
+  private acks?: AckLog;
+  private writes?: WriteCheck;
+  /** The app's database, straight (not through a fault proxy): where acknowledged writes are looked up. */
+  private databaseUrl?: string;
   private host?: HostFacts;
   /** The kept dataset this run started from, with how long it took to build (if built now) and to copy. */
   private dataset?: DatasetRecord & { built: boolean; copySeconds: number; residentAfterCopy: number };
@@ -211,7 +249,9 @@ export class Run {
   ) {
     ({ runId: this.runId, runDir: this.runDir, workDir: this.workDir, stack: this.stack } = spec);
     this.state = initialState({ runId: spec.runId, stack: spec.stack, driver: deps.driver?.name ?? 'process', cgroupVersion: deps.cgroups?.version ?? 1, startedAt: Date.now() });
-    this.outputs = new RunOutputs(spec.runDir, spec.stack);
+    this.outputs = new RunOutputs(spec.runDir, spec.stack, (err, file) => this.onOutputError(err, file));
+    this.databaseUrl = spec.stack.services.find((s) => s.name === spec.stack.appService)?.environment.DATABASE_URL;
+    if (spec.scenario?.requests.some((r) => r.ack) && spec.model === 'open') this.acks = new AckLog();
     // A Ctrl-C that came while the profile was loading or the reaper ran counts too.
     if (spec.signal.aborted) this.internal.abort();
     else spec.signal.addEventListener('abort', () => this.internal.abort(), { once: true });
@@ -277,6 +317,11 @@ export class Run {
         if (stack.metricsPort) this.exporter = await startMetricsExporter(stack.metricsPort, () => this.state);
         this.startMonitor();
       }
+      if (deps.driver && this.parent && spec.faults?.length) {
+        this.proxies = await prepareProxies(stack, spec.faults, this.emit);
+        this.disks = await prepareSmallDisks(stack, spec.faults, this.workDir);
+        for (const d of this.disks.byService.values()) this.emit({ kind: 'info', service: d.service, detail: `data volume on a small filesystem of its own for disk-full: ${d.mountPoint} (loop-mounted ext4 ${d.image})` });
+      }
       if (deps.driver && this.parent) {
         const handles = await deps.driver.up(stack, {
           runId: this.runId,
@@ -301,8 +346,11 @@ export class Run {
       if (spec.scenario) {
         load = await this.runLoad(spec.scenario);
         if (stack.appService) cacheRate = cacheHitRate(await this.cacheAtJudgedStart, await readCacheCounters(stack.appUrl));
+        if (this.acks) this.writes = await checkAcknowledged(this.acks, this.databaseUrl, { signal: this.internal.signal });
       } else {
+        this.startFaults(Date.now());
         await this.watch(spec.watchS ?? 60);
+        await this.endFaults();
       }
       this.throwIfAborted();
       this.alerts = await fetchFiredAlerts(stack).catch((err: unknown) => {
@@ -312,6 +360,12 @@ export class Run {
       for (const a of this.alerts) this.emit({ kind: 'alert-firing', detail: `${a.name} (${a.state}${a.severity ? `, ${a.severity}` : ''}): ${a.summary ?? ''}` });
     } catch (err) {
       failure = err;
+    }
+    if (this.outputFailure) {
+      // The results disk is full: stop everything and say so; the rows written so far are whole.
+      await this.teardown();
+      this.outputs.close();
+      throw this.outputFailure;
     }
     const interrupted = this.internal.signal.aborted || failure instanceof InterruptedError;
     if (failure && !interrupted) {
@@ -440,7 +494,8 @@ export class Run {
     const loadStart = Date.now();
     this.loadStartT = this.t(loadStart);
     this.loadRunning = true;
-    const run = startLoad(scenario, { baseUrl: this.stack.appUrl, model: this.spec.model, signal: this.internal.signal, allowRemote: this.spec.allowRemote });
+    const run = startLoad(scenario, { baseUrl: this.stack.appUrl, model: this.spec.model, signal: this.internal.signal, allowRemote: this.spec.allowRemote, onAck: this.acks?.record });
+    this.startFaults(loadStart);
     run.on('stage', (st) => {
       if (!st.excluded && !this.cacheAtJudgedStart && this.stack.appService) this.cacheAtJudgedStart = readCacheCounters(this.stack.appUrl);
       this.state.stage = { name: st.name, index: st.index, count: st.count, startedAtS: this.t(), durationS: st.durationS, excluded: st.excluded };
@@ -461,7 +516,19 @@ export class Run {
       return await run.done;
     } finally {
       this.loadRunning = false;
+      await this.endFaults();
     }
+  }
+
+  private startFaults(at: number): void {
+    if (!this.spec.faults?.length || !this.parent || !this.deps.driver) return;
+    this.faultRunner = new FaultRunner({ faults: this.spec.faults, driver: this.deps.driver, parent: this.parent, runDir: this.runDir, proxies: this.proxies!, disks: this.disks, emit: this.emit });
+    this.faultRunner.start(at);
+  }
+
+  /** Undo what is still active (a paused service must not meet the teardown frozen). */
+  private async endFaults(): Promise<void> {
+    if (this.faultRunner) this.faultWindows = await this.faultRunner.finish();
   }
 
   /**
@@ -482,9 +549,13 @@ export class Run {
 
   private async teardown(): Promise<void> {
     this.state.phase = 'stopping';
+    await this.faultRunner?.finish().catch((err: unknown) => debug('run', `faults undo: ${String(err)}`));
     this.monitor?.stop();
     await this.deps.driver?.down().catch((err: unknown) => debug('run', `driver down: ${String(err)}`));
     this.exporter?.close();
+    await this.proxies?.close();
+    // The small filesystems go after the services that wrote on them, before the work dir they sit in.
+    await this.disks?.release();
     if (this.parent) {
       // destroy() kills what is left and removes the cgroup; remove() then takes every hierarchy and the shared parent.
       await this.parent.destroy().catch((err: unknown) => debug('run', `cgroup destroy: ${String(err)}`));
@@ -522,6 +593,19 @@ export class Run {
       standins: this.stack.services.filter((s) => s.kind === 'standin' && s.launch).map((s) => s.name),
       interrupted: Boolean(interrupted),
       defs: this.spec.targets,
+      writes: this.writes,
+      faults: this.faultWindows.length
+        ? faultRecords({
+            windows: this.faultWindows,
+            seconds: load?.seconds ?? [],
+            loadStartT: this.loadStartT,
+            runStartedAt: this.state.startedAt,
+            targets: this.stack.targets,
+            memory: this.memorySeries,
+            events: this.eventLog,
+            lost: this.writes && this.writes.notChecked === undefined ? this.writes.lostWrites : null,
+          })
+        : undefined,
     });
     this.state.verdict = verdict;
     this.state.phase = 'done';
@@ -542,6 +626,19 @@ export class Run {
     }
     this.outputs.close();
     this.spec.reporter.onEnd?.(this.state);
+    // The disk filled while the verdict was being written: the verdict is on the screen, not whole on disk.
+    if (this.outputFailure) throw this.outputFailure;
     return { state: this.state, runDir: this.runDir, exitCode, appUrl: this.stack.appUrl, stack: this.stack };
+  }
+
+  private onOutputError(err: NodeJS.ErrnoException, file: string): void {
+    if (this.outputFailure) return;
+    const full = err.code === 'ENOSPC' || err.code === 'EDQUOT';
+    this.outputFailure = new EnvironmentError(
+      `${full ? 'the results disk is full' : `cannot write the results (${err.code ?? err.message})`}: ${path.relative(process.cwd(), file) || file} stopped at second ${this.state.elapsedS}; the rows written before are intact`,
+      `free space on ${path.dirname(this.runDir)} or pass --out DIR on another disk`,
+    );
+    // Stop the load and the watch: the run ends through the normal teardown.
+    this.internal.abort();
   }
 }

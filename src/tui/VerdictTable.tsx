@@ -8,7 +8,7 @@ import type { RunState } from '../model/index.ts';
 import { sanitize } from '../report/format.ts';
 import { MEMORY_COLUMNS, kindLabel, memoryRow, stackTotalParts } from '../report/reporters/memory-table.ts';
 import { columnWidths, layoutRow } from '../report/reporters/text-table.ts';
-import { modelText, oomKillParts, verdictColumns, verdictHeadline, verdictRows } from '../report/reporters/verdict-text.ts';
+import { FAULT_COLUMNS, faultNotes, faultRows, modelText, oomKillParts, verdictColumns, verdictHeadline, verdictRows, writesLine } from '../report/reporters/verdict-text.ts';
 import { Lines } from './theme.tsx';
 import { packParts, seg, type LineModel } from './segments.ts';
 
@@ -36,6 +36,19 @@ export function verdictLines(state: RunState, width: number): LineModel[] {
       lines.push([seg(`  ${k.line}`, 'bad')]);
       if (k.around) for (const l of packParts(k.around.split(' '), width - 4, ' ', '')) lines.push([seg(`    ${l}`, 'dim')]);
     }
+  }
+  const writes = writesLine(v);
+  if (writes) lines.push([], [seg(writes, v.writes?.lost || v.writes?.notChecked ? 'bad' : 'good')]);
+  if (v.faults?.length) {
+    const rows = faultRows(v);
+    const widths = columnWidths(FAULT_COLUMNS, rows, width, 2);
+    lines.push([], [seg(`Faults (${v.faults.length}); recovery = until every per-second target held for 10 s:`, 'plain', true)]);
+    lines.push([seg(layoutRow(FAULT_COLUMNS, widths, FAULT_COLUMNS.map((c) => c.header)).join('  '), 'dim', true)]);
+    v.faults.forEach((f, i) => {
+      const cells = layoutRow(FAULT_COLUMNS, widths, rows[i]);
+      lines.push(cells.flatMap((cell, j) => [seg(j === 0 ? '' : '  '), seg(cell, j === cells.length - 1 ? (f.pass ? 'good' : 'bad') : 'plain', j === cells.length - 1)]));
+    });
+    for (const l of faultNotes(v)) lines.push([seg(l, 'dim')]);
   }
   return lines;
 }

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -51,5 +52,30 @@ describe('CSV', () => {
     csv.close();
     new CsvFile(file, ['t', 'v']).append([2, 'b']);
     expect(fs.readFileSync(file, 'utf8')).toBe('t,v\n1,a\n2,b\n');
+  });
+});
+
+const isRoot = process.getuid?.() === 0;
+
+describe.skipIf(!isRoot)(`a results disk that fills up${isRoot ? '' : ' (skipped: needs root to mount a small tmpfs)'}`, () => {
+  it('stops at the last whole row, reports the error once, and leaves the rows before intact', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'csv-full-'));
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=16k', 'tmpfs', dir]);
+    try {
+      const errors: string[] = [];
+      const csv = new CsvFile(path.join(dir, 'rows.csv'), ['t', 'detail'], (err) => errors.push(err.code ?? err.message));
+      let i = 0;
+      while (!csv.failed && i < 10_000) csv.append([i++, 'x'.repeat(100)]);
+      csv.append([i, 'after the error: not written']);
+      csv.close();
+      expect(errors).toEqual(['ENOSPC']);
+      const rows = readCsv(path.join(dir, 'rows.csv'));
+      expect(rows.length).toBeGreaterThan(50);
+      expect(rows.length).toBe(i - 1);
+      rows.forEach((r, k) => expect(r).toEqual({ t: String(k), detail: 'x'.repeat(100) }));
+    } finally {
+      execFileSync('umount', [dir]);
+      fs.rmdirSync(dir);
+    }
   });
 });

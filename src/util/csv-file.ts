@@ -62,18 +62,44 @@ export function readCsv(file: string): Array<Record<string, string>> {
 
 export class CsvFile {
   private fd: number;
+  /** Bytes of whole rows written: a row the disk could not take is cut back to here. */
+  private size: number;
+  /** The write error that stopped this file (disk full, I/O error); nothing more is written after it. */
+  failed?: NodeJS.ErrnoException;
 
+  /** `onError`: called once when a row cannot be written (the rows before it stay whole). */
   constructor(
     readonly file: string,
     readonly header: string[],
+    private readonly onError?: (err: NodeJS.ErrnoException, file: string) => void,
   ) {
     this.fd = fs.openSync(file, 'a');
-    if (fs.fstatSync(this.fd).size === 0) fs.writeSync(this.fd, csvLine(header));
+    this.size = fs.fstatSync(this.fd).size;
+    if (this.size === 0) this.write(csvLine(header));
   }
 
   append(values: unknown[]): void {
-    if (this.fd < 0) return;
-    fs.writeSync(this.fd, csvLine(values));
+    if (this.fd < 0 || this.failed) return;
+    this.write(csvLine(values));
+  }
+
+  private write(line: string): void {
+    const bytes = Buffer.from(line);
+    try {
+      const n = fs.writeSync(this.fd, bytes);
+      if (n < bytes.length) throw Object.assign(new Error(`short write (${n} of ${bytes.length} bytes)`), { code: 'ENOSPC' });
+      this.size += n;
+    } catch (err) {
+      this.failed = err as NodeJS.ErrnoException;
+      // A half row would be read as a bad one: the file ends at its last whole row.
+      try {
+        fs.ftruncateSync(this.fd, this.size);
+      } catch {
+        /* the rows before stay as they are */
+      }
+      if (!this.onError) throw err;
+      this.onError(this.failed, this.file);
+    }
   }
 
   close(): void {

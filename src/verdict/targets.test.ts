@@ -39,6 +39,18 @@ const CASES: Record<string, { pass: Span; fail: Span; failValue: number; absent:
     failValue: 799 * MB,
     absent: load(),
   },
+  lost_writes: {
+    pass: { writes: { acknowledged: 10, found: 10, lost: 0, lostIds: [] } },
+    fail: { writes: { acknowledged: 10, found: 9, lost: 1, lostIds: ['7'] } },
+    failValue: 1,
+    absent: load(),
+  },
+  faults_recovered: {
+    pass: { faults: [{ fault: 'kill postgres@20s', recovered: true, pass: true }] },
+    fail: { faults: [{ fault: 'kill postgres@20s', recovered: true, pass: true }, { fault: 'pause redis@30s+10s', recovered: false, pass: false, note: 'not recovered' }] },
+    failValue: 1,
+    absent: load(),
+  },
 };
 
 describe('the table of targets', () => {
@@ -66,6 +78,12 @@ describe('the table of targets', () => {
       });
     });
   }
+
+  it('fails a run whose acknowledged writes could not be looked up, saying why', () => {
+    const r = judge(targetDef('lost_writes'), { writes: { acknowledged: 5, found: 0, lost: 0, lostIds: [], notChecked: 'the database did not answer' } }, TG)!;
+    expect(r).toMatchObject({ pass: false, measured: null, detail: 'the database did not answer' });
+    expect(judge(targetDef('lost_writes'), { writes: { acknowledged: 9, found: 8, lost: 1, lostIds: ['41'] } }, TG)!.detail).toBe('8 of 9 found in the database; lost ids: 41');
+  });
 
   it('compares with each comparator, and never passes a figure that is not a number', () => {
     expect([meets(1, '<=', 1), meets(1, '<', 1), meets(1, '>=', 1), meets(0.9, '>=', 1)]).toEqual([true, false, true, false]);

@@ -45,6 +45,10 @@ export interface Span {
   kills?: Array<{ t: number; service: string }>;
   /** Cache hit rate over the span; null when the app did not answer; absent when there is no app to ask. */
   cacheHitRate?: number | null;
+  /** Acknowledged writes looked up in the database after the load; absent when the load made none to check. */
+  writes?: { acknowledged: number; found: number; lost: number; notChecked?: string; lostIds: string[] };
+  /** Faults injected in the run (src/faults): whether each recovered and passed. */
+  faults?: Array<{ fault: string; recovered: boolean; pass: boolean; note?: string }>;
 }
 
 /** A target that cannot fail in this span says why, and is never a pass. */
@@ -176,6 +180,33 @@ export const TARGETS: readonly TargetDef[] = [
     measure: (s) => (s.memory ? (s.memory.peakWorkingSet === undefined ? null : s.memory.capBytes - s.memory.peakWorkingSet) : undefined),
     // Both figures binary, as every size this tool prints (formatBytes).
     missed: (_s, v, limit) => `only ${(v / MB).toFixed(0)} MB of the cap left free (target >= ${(limit / MB).toFixed(0)} MB)`,
+  },
+  {
+    // Nothing acknowledged is lost: whatever else passed, a write the app acknowledged that is not in the
+    // database fails the run. One that could not be looked up proves nothing: measured null, a FAIL.
+    name: 'lost_writes',
+    label: 'acknowledged writes lost',
+    unit: 'count',
+    comparator: '<=',
+    limit: () => 0,
+    measure: (s) => (s.writes ? (s.writes.notChecked ? null : s.writes.lost) : undefined),
+    note: (s) =>
+      s.writes?.notChecked ??
+      (s.writes ? `${s.writes.found} of ${s.writes.acknowledged} found in the database${s.writes.lost ? `; lost ids: ${s.writes.lostIds.join(', ')}${s.writes.lost > s.writes.lostIds.length ? ', …' : ''}` : ''}` : undefined),
+  },
+  {
+    // Each fault (src/faults) must be followed by 10 s in which every per-second target holds, and lose
+    // no acknowledged write; the faults table beside the verdict has the row of each.
+    name: 'faults_recovered',
+    label: 'faults not recovered',
+    unit: 'count',
+    comparator: '<=',
+    limit: () => 0,
+    measure: (s) => (s.faults ? s.faults.filter((f) => !f.pass).length : undefined),
+    note: (s) => {
+      const bad = s.faults?.filter((f) => !f.pass) ?? [];
+      return s.faults ? (bad.length ? bad.map((f) => `${f.fault}${f.note ? ` (${f.note})` : f.recovered ? ' (lost writes)' : ''}`).join('; ') : `all ${s.faults.length} recovered`) : undefined;
+    },
   },
 ];
 

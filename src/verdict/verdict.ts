@@ -6,6 +6,7 @@
 import type { LoadResult } from '../load/index.ts';
 import type { OomKillRecord, TargetResult, Verdict } from '../model/index.ts';
 import type { Targets } from '../profile/stack.ts';
+import type { FaultRecord, WriteCheck } from '../model/index.ts';
 import { judgedRates, secondSpan, stageSpan } from './spans.ts';
 import { firstBroke, judge, TARGETS, type Span, type TargetDef } from './targets.ts';
 
@@ -27,6 +28,10 @@ export interface VerdictInput {
   defs?: readonly TargetDef[];
   /** Extra figures for added targets, merged into the judged run's span. */
   extraSpan?: Partial<Span>;
+  /** Acknowledged writes looked up after the load (absent: the scenario made none to check). */
+  writes?: WriteCheck;
+  /** One record per fault injected (src/faults/fault-record.ts). */
+  faults?: FaultRecord[];
 }
 
 /** The judged run as one span: the judged stages merged, peak memory, every kill. */
@@ -36,6 +41,9 @@ export function runSpan(input: VerdictInput): Span {
   const rates = input.load && judgedRates(input.load);
   if (span.load && rates) Object.assign(span.load, rates);
   if (input.load && input.cacheHitRate !== undefined) span.cacheHitRate = input.cacheHitRate;
+  const w = input.writes;
+  if (w && (w.acknowledged > 0 || w.notChecked)) span.writes = { acknowledged: w.acknowledged, found: w.found, lost: w.lost, notChecked: w.notChecked, lostIds: w.lostWrites.slice(0, 5).map((x) => x.id) };
+  if (input.faults?.length) span.faults = input.faults.map((f) => ({ fault: f.fault, recovered: f.recoveryS !== null, pass: f.pass, note: f.note }));
   if (input.capBytes > 0) {
     // A loop, not Math.max(...spread): a long run sampled often has more readings than the call stack takes arguments.
     const peak = input.memory.reduce((max, m) => Math.max(max, m.workingSet), 0);
@@ -78,5 +86,7 @@ export function computeVerdict(input: VerdictInput): Verdict {
     oomKills: input.oomKills,
     standins: input.standins,
     interrupted: input.interrupted,
+    ...(input.writes ? { writes: { ...input.writes, lostWrites: input.writes.lostWrites.slice(0, 20) } } : {}),
+    ...(input.faults ? { faults: input.faults } : {}),
   };
 }

@@ -9,12 +9,13 @@ import path from 'node:path';
 import type Docker from 'dockerode';
 import { EnvironmentError, InterruptedError } from '../../errors.ts';
 import type { Launch, ServiceSpec, Stack } from '../../profile/stack.ts';
-import type { Driver, DriverContext, ServiceHandle } from '../driver.ts';
+import type { Driver, DriverContext, ServiceAction, ServiceHandle } from '../driver.ts';
 import { cgroupParentFor, removeEngineParents } from './cgroup-parent.ts';
 import { LABEL_ROLE, LABEL_RUN, LABEL_SERVICE, containerOptions, guardedArgv, planMounts, type MountPlan } from './container-options.ts';
 import { execIn, runOneShot } from './container-run.ts';
 import { connectEngine, requireEngine } from './engine.ts';
-import { JsonLineSplitter, type EngineEvent } from './event-lines.ts';
+import type { EngineEvent } from './event-lines.ts';
+import { ReopeningEvents } from './event-stream.ts';
 import { dockerImagesReady, roleFor, roleImage, substitutionNote } from './local-images.ts';
 import { readKernelOomKills } from '../../cgroups/index.ts';
 import { debug, swallow } from '../../util/debug.ts';
@@ -38,6 +39,8 @@ interface Running {
   log?: WriteStream;
   /** The engine's log streams being copied into `log` (one per start). */
   follows: Array<NodeJS.ReadableStream & { destroy?: () => void }>;
+  /** Started again by a fault (not by the engine's policy): its `start` event says so. */
+  startedByFault?: boolean;
 }
 
 export interface DockerDriverOptions {
@@ -279,18 +282,18 @@ export class DockerDriver implements Driver {
       .catch(swallow('docker', `${running.handle.name}: follow logs`));
   }
 
-  /** One events stream for the whole run, filtered by its label. */
+  /** One events stream for the whole run, filtered by its label; reopened if the engine restarts. */
   private async watchEvents(runId: string): Promise<void> {
-    const stream = await this.docker.getEvents({
-      filters: { type: ['container'], event: ['oom', 'die', 'start'], label: [`${LABEL_RUN}=${runId}`] },
-    });
-    this.events = stream as typeof this.events;
-    const splitter = new JsonLineSplitter<EngineEvent>();
-    stream.on('data', (chunk: Buffer) => {
-      for (const ev of splitter.push(chunk)) void this.onEvent(ev);
-    });
-    // The stream ends with an error when down() destroys it; a real loss shows as missing events.
-    stream.on('error', swallow('docker', 'events stream'));
+    const filters = { type: ['container' as const], event: ['oom', 'die', 'start'], label: [`${LABEL_RUN}=${runId}`] };
+    const events = new ReopeningEvents(
+      { open: async (since) => (await this.docker.getEvents({ ...(since !== undefined ? { since } : {}), filters })) as unknown as NodeJS.ReadableStream },
+      (ev) => void this.onEvent(ev),
+      (detail) => {
+        if (!this.stopping) this.ctx?.emit({ kind: 'info', detail });
+      },
+    );
+    await events.start();
+    this.events = { destroy: () => events.close() } as typeof this.events;
   }
 
   private async onEvent(ev: EngineEvent): Promise<void> {
@@ -362,7 +365,9 @@ export class DockerDriver implements Driver {
       running.lastIncarnationKills = running.handle.oomKillsReported;
       running.handle.oomKillsReported = 0;
       running.handle.incarnation = (running.handle.incarnation ?? 0) + 1;
-      ctx.emit({ at, kind: 'service-restart', service, pid, detail: `restarted by the engine (policy ${running.handle.spec.restart})` });
+      const byFault = running.startedByFault;
+      running.startedByFault = false;
+      ctx.emit({ at, kind: 'service-restart', service, pid, detail: byFault ? 'started again after the fault (docker start)' : `restarted by the engine (policy ${running.handle.spec.restart})` });
       this.followLogs(running, Math.floor(at / 1000));
     }
   }
@@ -388,6 +393,44 @@ export class DockerDriver implements Driver {
       }
     }
     return { exitCode, stateOomKilled, oomEventAgeMs: running.lastOomAt !== undefined ? at - running.lastOomAt : undefined, kernelLogged };
+  }
+
+  async inject(service: string, action: ServiceAction): Promise<string> {
+    const r = this.running.get(service);
+    if (!r) throw new Error(`${service} is not running in this run`);
+    const c = r.container;
+    const id = r.handle.containerId!.slice(0, 12);
+    switch (action) {
+      case 'kill': {
+        // A crash, not `docker kill`: the engine marks a container it was asked to kill as stopped by hand
+        // and its restart policy (unless-stopped) would not apply. SIGKILL from the host to the container's
+        // first process ends the container as the kernel would.
+        const pid = (await c.inspect()).State.Pid;
+        if (!pid) throw new Error(`${service} has no running process to kill`);
+        process.kill(pid, 'SIGKILL');
+        return `SIGKILL to container ${id}'s main process (host pid ${pid}) as a crash; restart policy ${r.handle.spec.restart}`;
+      }
+      case 'pause':
+        await c.pause();
+        return `docker pause ${id} (freezer cgroup)`;
+      case 'resume':
+        await c.unpause();
+        return `docker unpause ${id}`;
+      case 'stop':
+        await c.stop({ t: 10 });
+        return `docker stop ${id}; held down: the engine does not restart a container stopped by hand`;
+      case 'start':
+        if (this.stopping) return 'not started: the run is stopping';
+        r.startedByFault = true;
+        await c.start();
+        this.reportReadyLater(r, r.handle.spec.launch!);
+        return `docker start ${id}`;
+      case 'restart':
+        r.startedByFault = true;
+        await c.restart({ t: 10 });
+        this.reportReadyLater(r, r.handle.spec.launch!);
+        return `docker restart ${id}`;
+    }
   }
 
   async down(): Promise<void> {

@@ -13,7 +13,7 @@ import { EnvironmentError } from '../../errors.ts';
 import type { ServiceSpec, Stack } from '../../profile/stack.ts';
 import { describePortHolder } from '../../util/port-holder.ts';
 import { describeCheck, portIsFree, waitReady } from '../../util/wait-ready.ts';
-import type { Driver, DriverContext, ServiceHandle } from '../driver.ts';
+import type { Driver, DriverContext, ServiceAction, ServiceHandle } from '../driver.ts';
 import { Backoff, shouldRestart } from './restart-policy.ts';
 import { runInCgroup, spawnInCgroup, tailOf } from './spawn-in-cgroup.ts';
 import { swallow } from '../../util/debug.ts';
@@ -29,6 +29,8 @@ interface Running {
   restartTimer?: NodeJS.Timeout;
   exited: Promise<void>;
   logFile: string;
+  /** Stopped by a fault: no restart policy brings it back until the fault starts it again. */
+  held?: boolean;
 }
 
 export class ProcessDriver implements Driver {
@@ -138,6 +140,10 @@ export class ProcessDriver implements Driver {
     const ctx = this.ctx!;
     if (this.stopping) return;
     const name = r.handle.name;
+    if (r.held) {
+      ctx.emit({ kind: 'service-exit', service: name, pid: child.pid, detail: `${exitText(child)} (stopped by a fault; no restart until it ends)` });
+      return;
+    }
     // Was it the kernel? The service's own cgroup counts its OOM kills (v1: the victim's cgroup). The
     // monitor turns the counter into the oom-kill event (with the kernel's log line); here it is the reason.
     const stats = await r.handle.cgroup.stats().catch(swallow('process', `${name}: read cgroup after exit`));
@@ -159,6 +165,72 @@ export class ProcessDriver implements Driver {
       ctx.emit({ kind: 'service-restart', service: name, pid: r.handle.pid, detail: `restarted by policy ${r.handle.spec.restart} after ${wait} ms back-off` });
       this.reportReadyLater(r, ctx);
     }, wait);
+  }
+
+  async inject(service: string, action: ServiceAction): Promise<string> {
+    const r = this.running.get(service);
+    if (!r) throw new Error(`${service} is not running in this run`);
+    const signalAll = async (signal: NodeJS.Signals): Promise<number[]> => {
+      // Every process of the service (its cgroup), as a container's death takes all of its processes.
+      const pids = await r.handle.cgroup.pids().catch(() => [] as number[]);
+      for (const pid of pids) {
+        try {
+          process.kill(pid, signal);
+        } catch {
+          /* gone meanwhile */
+        }
+      }
+      return pids;
+    };
+    switch (action) {
+      case 'kill': {
+        const pids = await signalAll('SIGKILL');
+        return `SIGKILL to ${pids.length} process${pids.length === 1 ? '' : 'es'} of ${service} (pid ${r.handle.pid}); restart policy ${r.handle.spec.restart}`;
+      }
+      case 'pause': {
+        const pids = await signalAll('SIGSTOP');
+        return `SIGSTOP to ${pids.length} process${pids.length === 1 ? '' : 'es'} of ${service}`;
+      }
+      case 'resume': {
+        const pids = await signalAll('SIGCONT');
+        return `SIGCONT to ${pids.length} process${pids.length === 1 ? '' : 'es'} of ${service}`;
+      }
+      case 'stop':
+        await this.stopHeld(r);
+        return `stopped ${service} (${r.handle.spec.launch?.stopSignal ?? 'SIGTERM'}); held down: no restart policy applies`;
+      case 'start':
+        return this.startHeld(r);
+      case 'restart':
+        await this.stopHeld(r);
+        return `stopped and started again: ${await this.startHeld(r)}`;
+    }
+  }
+
+  private async stopHeld(r: Running): Promise<void> {
+    r.held = true;
+    clearTimeout(r.restartTimer);
+    const child = r.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    try {
+      process.kill(-child.pid!, r.handle.spec.launch?.stopSignal ?? 'SIGTERM');
+    } catch {
+      /* already gone */
+    }
+    const stopped = await Promise.race([r.exited.then(() => true), new Promise<boolean>((res) => setTimeout(() => res(false), STOP_GRACE_MS))]);
+    if (!stopped) for (const pid of await r.handle.cgroup.pids().catch(() => [] as number[])) process.kill(pid, 'SIGKILL');
+    await r.exited;
+  }
+
+  private startHeld(r: Running): string {
+    if (this.stopping) return 'not started: the run is stopping';
+    r.held = false;
+    const ctx = this.ctx!;
+    const child = r.child;
+    if (child && child.exitCode === null && child.signalCode === null) return `${r.handle.name} was running already`;
+    this.spawn(r);
+    ctx.emit({ kind: 'service-restart', service: r.handle.name, pid: r.handle.pid, detail: 'started again after the fault' });
+    this.reportReadyLater(r, ctx);
+    return `started ${r.handle.name} again (pid ${r.handle.pid})`;
   }
 
   release(): void {

@@ -17,6 +17,8 @@ const LABELS: Record<RunEventKind, string> = {
   'stage-start': 'stage',
   'target-missed': 'missed',
   'alert-firing': 'alert',
+  'fault-start': 'fault',
+  'fault-end': 'fault end',
   'run-end': 'run end',
   info: 'info',
 };
@@ -38,6 +40,7 @@ export function eventTone(kind: RunEventKind): Tone {
       return 'bad';
     case 'service-restart':
     case 'swap-start':
+    case 'fault-start':
     case 'service-unavailable':
       return 'warn';
     case 'service-ready':

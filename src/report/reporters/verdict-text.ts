@@ -74,6 +74,50 @@ export function oomKillLines(v: Verdict): string[] {
   return oomKillParts(v).map((k) => (k.around ? `${k.line}; ${k.around}` : k.line));
 }
 
+export const FAULT_COLUMNS: Column[] = [
+  { header: 'FAULT', shrink: true, min: 12 },
+  { header: 'AT', align: 'right' },
+  { header: 'RECOVERY', align: 'right' },
+  { header: 'ERRORS DURING', align: 'right' },
+  { header: 'WORST P99', align: 'right' },
+  { header: 'RESTARTS', align: 'right' },
+  { header: 'OOM KILLS', align: 'right' },
+  { header: 'LOST WRITES', align: 'right' },
+  { header: 'RESULT' },
+];
+
+/** A row per fault: when, time to recover (every per-second target held 10 s again), what it cost. */
+export function faultRows(v: Verdict): string[][] {
+  return (v.faults ?? []).map((f) => [
+    sanitize(f.fault),
+    formatDuration(f.startT),
+    f.recoveryS === null ? 'none' : `${f.recoveryS} s`,
+    `${f.errorsDuring} of ${f.requestsDuring}`,
+    `${Math.round(f.worstP99Ms)} ms`,
+    String(f.restarts),
+    String(f.oomKills),
+    f.lostWrites === null ? 'n/a' : String(f.lostWrites),
+    f.pass ? 'PASS' : 'FAIL',
+  ]);
+}
+
+/** Under the table: how each fault was injected, and why a recovery is missing. */
+export function faultNotes(v: Verdict): string[] {
+  return (v.faults ?? []).flatMap((f) => [
+    `${sanitize(f.fault)}: ${sanitize(f.how)}`,
+    ...(f.note ? [`  ${sanitize(f.note)}`] : []),
+    ...(f.oomVictims.length ? [`  OOM-killed: ${f.oomVictims.join(', ')}`] : []),
+  ]);
+}
+
+export function writesLine(v: Verdict): string | undefined {
+  const w = v.writes;
+  if (!w || (w.acknowledged === 0 && !w.notChecked)) return undefined;
+  return w.notChecked
+    ? `Acknowledged writes: ${w.acknowledged}, not checked: ${sanitize(w.notChecked)}`
+    : `Acknowledged writes: ${w.acknowledged} acknowledged, ${w.found} found in the database, ${w.lost} lost${w.unreadable ? ` (${w.unreadable} 2xx answers had no id)` : ''}`;
+}
+
 export function standinLine(v: Verdict): string | undefined {
   if (v.standins.length === 0) return undefined;
   return `standin (a model of the service's memory, not the real program): ${v.standins.join(', ')}`;
@@ -89,6 +133,12 @@ export function renderVerdictText(state: RunState, opts: { maxWidth?: number } =
   }
   if (v.oomKills.length > 0) {
     lines.push('', `OOM kills (${v.oomKills.length}):`, ...oomKillLines(v).map((l) => `  ${l}`));
+  }
+  const writes = writesLine(v);
+  if (writes) lines.push('', writes);
+  if (v.faults?.length) {
+    lines.push('', `Faults (${v.faults.length}); recovery = from the fault's end until every per-second target held for 10 s:`);
+    lines.push(...renderTable(FAULT_COLUMNS, faultRows(v), { maxWidth: opts.maxWidth }), ...faultNotes(v));
   }
   const standins = standinLine(v);
   if (standins) lines.push('', standins);

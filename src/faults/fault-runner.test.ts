@@ -1,0 +1,79 @@
+import net from 'node:net';
+import { describe, expect, it } from 'vitest';
+import type { MemoryCgroup } from '../cgroups/cgroup.ts';
+import type { Driver, ServiceAction } from '../drivers/driver.ts';
+import type { RunEvent } from '../model/index.ts';
+import type { Stack } from '../profile/stack.ts';
+import { FaultRunner, prepareProxies } from './fault-runner.ts';
+import { parseFaultText } from './fault-spec.ts';
+
+function fakeDriver(log: string[]): Driver {
+  return {
+    name: 'process',
+    up: async () => [],
+    down: async () => undefined,
+    handles: () => [],
+    inject: async (service: string, action: ServiceAction) => {
+      log.push(`${action} ${service}`);
+      if (service === 'ghost') throw new Error('ghost is not running in this run');
+      return `${action} done`;
+    },
+  };
+}
+
+const noProxies = { byService: new Map(), close: async () => undefined };
+
+describe('FaultRunner', () => {
+  it('starts each fault at its second, undoes lasting ones at their end, and says so on the timeline', async () => {
+    const calls: string[] = [];
+    const events: Array<Pick<RunEvent, 'kind' | 'service' | 'detail'>> = [];
+    const runner = new FaultRunner({
+      faults: ['kill postgres@0.1s', 'pause redis@0.2s+0.2s', 'kill ghost@0.1s'].map(parseFaultText),
+      driver: fakeDriver(calls),
+      parent: {} as MemoryCgroup,
+      runDir: '/nonexistent',
+      proxies: noProxies,
+      emit: (e) => events.push({ kind: e.kind, service: e.service, detail: e.detail }),
+    });
+    runner.start(Date.now());
+    await new Promise((r) => setTimeout(r, 600));
+    const windows = await runner.finish();
+    expect(calls).toEqual(['kill postgres', 'kill ghost', 'pause redis', 'resume redis']);
+    expect(events.map((e) => `${e.kind} ${e.service}`)).toEqual([
+      'fault-start postgres', 'fault-end postgres', 'fault-start ghost', 'fault-start redis', 'fault-end redis',
+    ]);
+    expect(events[2]!.detail).toMatch(/could not be injected: ghost is not running/);
+    const pause = windows.find((w) => w.text.startsWith('pause'))!;
+    expect(pause.endAt - pause.startAt).toBeGreaterThanOrEqual(180);
+    expect(windows.find((w) => w.text.startsWith('kill ghost'))!.error).toMatch(/not running/);
+  });
+
+  it('finish() undoes a fault still active when the load ends, and starts nothing more', async () => {
+    const calls: string[] = [];
+    const runner = new FaultRunner({ faults: ['pause redis@0s+60s', 'kill app@30s'].map(parseFaultText), driver: fakeDriver(calls), parent: {} as MemoryCgroup, runDir: '/x', proxies: noProxies, emit: () => undefined });
+    runner.start(Date.now());
+    await new Promise((r) => setTimeout(r, 100));
+    await runner.finish();
+    expect(calls).toEqual(['pause redis', 'resume redis']);
+  });
+
+  it('puts a proxy in front of a service for a latency fault and refuses one no traffic would pass through', async () => {
+    const target = net.createServer((s) => s.on('data', (d) => s.write(d)));
+    await new Promise<void>((r) => target.listen(0, '127.0.0.1', () => r()));
+    const port = (target.address() as net.AddressInfo).port;
+    const svc = (name: string, env: Record<string, string>, p?: number) => ({ name, environment: env, ports: p ? [{ host: p, container: p, hostIp: '127.0.0.1' }] : [], launch: { env: { ...env } } });
+    const stack = { services: [svc('redis', {}, port), svc('app', { REDIS_PORT: String(port) })] } as unknown as Stack;
+    const info: string[] = [];
+    const proxies = await prepareProxies(stack, [parseFaultText('latency redis 50ms@1s')], (e) => info.push(e.detail));
+    try {
+      const proxy = proxies.byService.get('redis')!;
+      expect(stack.services[1]!.environment.REDIS_PORT).toBe(String(proxy.port));
+      expect(info[0]).toMatch(new RegExp(`fault proxy 127.0.0.1:${proxy.port} -> 127.0.0.1:${port} \\(user space: this kernel has no netem\\); app REDIS_PORT`));
+    } finally {
+      await proxies.close();
+    }
+    const lonely = { services: [svc('redis', {}, port), svc('app', {})] } as unknown as Stack;
+    await expect(prepareProxies(lonely, [parseFaultText('loss redis 5%@1s')], () => undefined)).rejects.toThrow(/no other service names redis's port/);
+    target.close();
+  });
+});

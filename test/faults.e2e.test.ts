@@ -1,0 +1,161 @@
+/**
+ * Faults under load, as a user runs them, on both drivers: each kind is injected into a real 4gb stack at
+ * 300 req/s; the timeline (events.csv) shows its start and end and what followed (exit, restart, OOM kill);
+ * report.json has a row per fault; every write the app acknowledged is looked up in PostgreSQL afterwards.
+ * The docker run also deletes one acknowledged row behind the app's back: it must be reported lost and
+ * fail the run. Short loads: these are checks that each fault does what it says, not benchmarks.
+ */
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import { dockerAvailable } from '../src/drivers/docker/engine.ts';
+import { readCsv } from './helpers/csv.ts';
+import { assertNothingLeft } from './helpers/leftovers.ts';
+import { isRoot, ROOT_SKIP, simulate } from './helpers/stack.ts';
+
+const run = promisify(execFile);
+const out = fs.mkdtempSync(path.join(os.tmpdir(), 'simulate-faults-'));
+afterAll(() => fs.rmSync(out, { recursive: true, force: true }));
+
+function lastRunDir(): string {
+  const dirs = fs.readdirSync(out).map((d) => path.join(out, d)).filter((d) => fs.statSync(d).isDirectory());
+  return dirs.sort((a, b) => fs.statSync(b).mtimeMs - fs.statSync(a).mtimeMs)[0]!;
+}
+const json = (file: string) => JSON.parse(fs.readFileSync(file, 'utf8'));
+
+interface FaultRow {
+  fault: string;
+  how: string;
+  startT: number;
+  endT: number;
+  recoveryS: number | null;
+  restarts: number;
+  oomKills: number;
+  lostWrites: number | null;
+  errorsDuring: number;
+  seconds: unknown[];
+}
+
+function faultEvents(dir: string) {
+  const events = readCsv(path.join(dir, 'events.csv'));
+  return { events, starts: events.filter((e) => e.event === 'fault-start'), ends: events.filter((e) => e.event === 'fault-end') };
+}
+
+const engine = await dockerAvailable();
+
+describe.skipIf(!isRoot)(`faults under load, process driver (${isRoot ? 'root' : ROOT_SKIP})`, () => {
+  it('kill postgres, pause redis, +latency to redis, a memory hog: each on the timeline with a row; nothing acknowledged lost', async () => {
+    const r = await simulate(
+      ['--profile', '4gb', '--driver', 'process', '--duration', '50', '--no-tui', '--out', out,
+        '--fault', 'kill postgres@10s', '--fault', 'pause redis@20s+3s', '--fault', 'latency redis 40ms@27s+3s', '--fault', 'hog 256m@33s+3s'],
+      { timeoutMs: 500_000 },
+    );
+    const dir = lastRunDir();
+    const report = json(path.join(dir, 'report.json'));
+    // Exit code by the verdict, whatever it is.
+    expect(r.code, r.stderr.slice(-2000)).toBe(report.verdict.pass ? 0 : 1);
+    const { events, starts, ends } = faultEvents(dir);
+    expect(starts.map((e) => e.detail.split(':')[0])).toEqual(['kill postgres@10s', 'pause redis@20s+3s', 'latency redis 40ms@27s+3s', 'hog 256m@33s+3s']);
+    expect(ends).toHaveLength(4);
+    // The kill: SIGKILL to postgres's processes, its exit by SIGKILL, its restart by the policy, ready again.
+    const kill = starts[0]!;
+    expect(kill.detail).toMatch(/SIGKILL to \d+ processes of postgres/);
+    const after = events.filter((e) => Number(e.t_s) >= Number(kill.t_s) && e.service === 'postgres').map((e) => e.event);
+    expect(after).toEqual(expect.arrayContaining(['service-exit', 'service-restart', 'service-ready']));
+    expect(starts[1]!.detail).toMatch(/SIGSTOP to \d+ process/);
+    expect(ends[1]!.detail).toMatch(/SIGCONT/);
+    expect(starts[2]!.detail).toMatch(/user-space proxy .* no netem/);
+    expect(events.some((e) => e.event === 'info' && /fault proxy 127\.0\.0\.1:\d+ -> 127\.0\.0\.1:16379/.test(e.detail) && /app REDIS_PORT/.test(e.detail))).toBe(true);
+    expect(starts[3]!.detail).toMatch(/stress-ng \(pid \d+\) holds 0\.25 GiB in \/simulate\/.*\/fault-hog-1/);
+
+    const rows = report.verdict.faults as FaultRow[];
+    expect(rows.map((f) => f.fault)).toEqual(['kill postgres@10s', 'pause redis@20s+3s', 'latency redis 40ms@27s+3s', 'hog 256m@33s+3s']);
+    expect(rows[0]!.restarts).toBeGreaterThanOrEqual(1);
+    for (const f of rows) {
+      expect(f.endT).toBeGreaterThanOrEqual(f.startT);
+      expect(f.seconds.length).toBeGreaterThan(0);
+    }
+    // PostgreSQL's durability: every write the app acknowledged is there after the kill.
+    const w = report.verdict.writes;
+    expect(w.acknowledged).toBeGreaterThan(20);
+    expect(w).toMatchObject({ found: w.acknowledged, lost: 0 });
+    expect(report.verdict.targets.find((t: { name: string }) => t.name === 'lost_writes')).toMatchObject({ measured: 0, pass: true });
+    expect(r.stdout).toMatch(/Faults \(4\)/);
+    expect(r.stdout).toMatch(/Acknowledged writes: \d+ acknowledged, \d+ found in the database, 0 lost/);
+    await assertNothingLeft(path.basename(dir));
+  }, 520_000);
+});
+
+describe.skipIf(!isRoot)(`simulate itself under faults (${isRoot ? 'root' : ROOT_SKIP})`, () => {
+  it('the results disk fills up: one clear line, exit 3, the rows written so far intact, nothing left behind', async () => {
+    const disk = fs.mkdtempSync(path.join(os.tmpdir(), 'simulate-full-'));
+    await run('mount', ['-t', 'tmpfs', '-o', 'size=24k', 'tmpfs', disk]);
+    try {
+      const r = await simulate(['--profile', path.join('test', 'fixtures', 'profiles', 'idle.yml'), '--driver', 'process', '--no-load', '--duration', '120', '--interval', '100', '--no-tui', '--out', disk], { timeoutMs: 150_000 });
+      expect(r.code, r.stderr.slice(-1500)).toBe(3);
+      expect(r.stderr).toMatch(/simulate: the results disk is full: .* stopped at second \d+; the rows written before are intact — free space on /);
+      const runDir = fs.readdirSync(disk).map((d) => path.join(disk, d)).find((d) => fs.statSync(d).isDirectory())!;
+      const rows = readCsv(path.join(runDir, 'timeseries.csv'));
+      expect(rows.length).toBeGreaterThan(3);
+      for (const row of rows) expect(row.t_s, JSON.stringify(row)).toMatch(/^\d+$/);
+      await assertNothingLeft(path.basename(runDir));
+    } finally {
+      await run('umount', [disk]);
+      fs.rmdirSync(disk);
+    }
+  }, 160_000);
+});
+
+const dockerSkip = !isRoot ? ROOT_SKIP : !engine.ok ? `no Docker engine (${engine.reason})` : undefined;
+
+describe.skipIf(!!dockerSkip)(`faults under load, docker driver${dockerSkip ? ` (skipped: ${dockerSkip})` : ''}`, () => {
+  it('kill, pause (docker pause), stop, loss, disk-full; a row deleted behind the app is reported lost and fails the run', async () => {
+    let deleted: string | undefined;
+    let stop = false;
+    // Behind the app's back: once the load has made writes, delete one it acknowledged seconds ago.
+    const deleter = (async () => {
+      while (!stop && !deleted) {
+        await new Promise((res) => setTimeout(res, 1000));
+        const sql = "DELETE FROM messages WHERE id = (SELECT max(id) FROM messages WHERE content LIKE 'load test message %' AND created_at < now() - interval '3 seconds') RETURNING id";
+        const id = await run('psql', ['-X', '-A', '-t', '-q', '-d', 'postgresql://app:app@127.0.0.1:15432/app', '-c', sql]).then((x) => x.stdout.trim(), () => '');
+        if (/^\d+$/.test(id)) deleted = id;
+      }
+    })();
+    const r = await simulate(
+      ['--profile', '4gb', '--driver', 'docker', '--duration', '50', '--no-tui', '--out', out,
+        '--fault', 'kill redis@8s', '--fault', 'pause app@16s+2s', '--fault', 'stop redis@22s+3s', '--fault', 'loss redis 20%@30s+3s', '--fault', 'disk-full redis@36s+3s'],
+      { timeoutMs: 500_000 },
+    );
+    stop = true;
+    await deleter;
+    const dir = lastRunDir();
+    const report = json(path.join(dir, 'report.json'));
+    expect(deleted, 'the test deleted an acknowledged row').toBeDefined();
+    expect(r.code, r.stderr.slice(-2000)).toBe(1);
+    const { events, starts, ends } = faultEvents(dir);
+    expect(starts.map((e) => e.detail.split(':')[0])).toEqual(['kill redis@8s', 'pause app@16s+2s', 'stop redis@22s+3s', 'loss redis 20%@30s+3s', 'disk-full redis@36s+3s']);
+    expect(ends).toHaveLength(5);
+    expect(starts[0]!.detail).toMatch(/SIGKILL to container \w+'s main process/);
+    expect(events.some((e) => e.service === 'redis' && e.event === 'service-restart' && Number(e.t_s) >= Number(starts[0]!.t_s))).toBe(true);
+    expect(starts[1]!.detail).toMatch(/docker pause/);
+    expect(ends[1]!.detail).toMatch(/docker unpause/);
+    expect(starts[2]!.detail).toMatch(/docker stop/);
+    expect(ends[2]!.detail).toMatch(/docker start/);
+    expect(starts[3]!.detail).toMatch(/held back 200 ms as a lost segment/);
+    expect(starts[4]!.detail).toMatch(/filled .* kB left/);
+    expect(ends[4]!.detail).toMatch(/filler removed/);
+
+    const w = report.verdict.writes;
+    expect(w.lost).toBe(1);
+    expect(w.lostWrites.map((x: { id: string }) => x.id)).toEqual([deleted]);
+    expect(report.verdict.targets.find((t: { name: string }) => t.name === 'lost_writes')).toMatchObject({ measured: 1, pass: false });
+    expect(report.verdict.pass).toBe(false);
+    expect(r.stdout).toMatch(/acknowledged writes lost +1 +<= 0 +FAIL/);
+    await assertNothingLeft(path.basename(dir));
+    const { stdout: mounts } = await run('mount');
+    expect(mounts).not.toContain(path.basename(dir));
+  }, 520_000);
+});
