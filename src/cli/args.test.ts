@@ -1,18 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { InputError } from '../errors.ts';
 import { parseCli } from './args.ts';
-
-/** The InputError parseCli throws for argv (fails the test if it does not throw one). */
-function inputError(argv: string[]): InputError {
-  try {
-    parseCli(argv);
-  } catch (err) {
-    expect(err).toBeInstanceOf(InputError);
-    expect((err as InputError).exitCode).toBe(2);
-    return err as InputError;
-  }
-  throw new Error(`parseCli(${JSON.stringify(argv)}) did not throw`);
-}
+import { inputError } from '../../test/helpers/input-error.ts';
 
 describe('parseCli', () => {
   it('has defaults', () => {
@@ -90,44 +78,44 @@ describe('parseCli', () => {
 
   it('names --duration when its value is negative, zero or not a number', () => {
     for (const argv of [['--duration', '-5'], ['--duration=-5'], ['--duration', '0'], ['--duration', 'abc'], ['--duration', ''], ['--duration', 'Infinity']]) {
-      const e = inputError(argv);
+      const e = inputError(() => parseCli(argv));
       expect(e.message, argv.join(' ')).toMatch(/^--duration: ".*" is not a positive number of seconds$/);
       expect(e.hint).toContain('--duration 60');
     }
-    expect(inputError(['--duration', '-5']).message).toContain('"-5"');
+    expect(inputError(() => parseCli(['--duration', '-5'])).message).toContain('"-5"');
   });
 
   it('names --duration for a negative value after its short flag too', () => {
-    expect(inputError(['-d', '-5']).message).toBe('--duration: "-5" is not a positive number of seconds');
+    expect(inputError(() => parseCli(['-d', '-5'])).message).toBe('--duration: "-5" is not a positive number of seconds');
   });
 
   it('checks the other numbers', () => {
-    expect(inputError(['--rate', '-1']).message).toMatch(/^--rate: "-1"/);
-    expect(inputError(['--cpus', 'two']).message).toMatch(/^--cpus: "two"/);
-    expect(inputError(['--interval', '0']).message).toMatch(/^--interval: "0" is not a positive number of milliseconds/);
+    expect(inputError(() => parseCli(['--rate', '-1'])).message).toMatch(/^--rate: "-1"/);
+    expect(inputError(() => parseCli(['--cpus', 'two'])).message).toMatch(/^--cpus: "two"/);
+    expect(inputError(() => parseCli(['--interval', '0'])).message).toMatch(/^--interval: "0" is not a positive number of milliseconds/);
     expect(parseCli(['--rate', '0.5']).rate).toBe(0.5);
   });
 
   it('rejects an unknown option, naming it', () => {
-    const e = inputError(['--frobnicate']);
+    const e = inputError(() => parseCli(['--frobnicate']));
     expect(e.message).toContain('--frobnicate');
     expect(e.message).not.toMatch(/To specify a positional/);
     expect(e.hint).toContain('--help');
   });
 
   it('rejects a string option with no value', () => {
-    expect(inputError(['--profile']).message).toContain('--profile');
+    expect(inputError(() => parseCli(['--profile'])).message).toContain('--profile');
   });
 
   it('rejects an unknown command', () => {
-    const e = inputError(['start']);
+    const e = inputError(() => parseCli(['start']));
     expect(e.message).toBe('unknown command "start"');
     expect(e.hint).toContain('run, up, down, doctor, setup, report, help');
   });
 
   it('checks --driver and --model', () => {
-    expect(inputError(['--driver', 'podman']).message).toBe('--driver: "podman" is not a driver');
-    expect(inputError(['--model', 'half-open']).message).toBe('--model: "half-open" is not a load model');
+    expect(inputError(() => parseCli(['--driver', 'podman'])).message).toBe('--driver: "podman" is not a driver');
+    expect(inputError(() => parseCli(['--model', 'half-open'])).message).toBe('--model: "half-open" is not a load model');
     expect(parseCli(['--driver', 'docker', '--model', 'closed'])).toMatchObject({ driver: 'docker', model: 'closed' });
   });
 

@@ -4,25 +4,16 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../errors.ts';
 import { loadScenario, parseScenario, simpleScenario } from './scenario.ts';
+import { inputError } from '../../test/helpers/input-error.ts';
 
 const base = {
   requests: [{ method: 'GET', path: '/users/{user}' }],
   variables: { user: { min: 1, max: 1000 } },
 };
 
-function inputErrorOf(fn: () => unknown): InputError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(InputError);
-    return err as InputError;
-  }
-  throw new Error('expected an InputError');
-}
-
 describe('scenario validation', () => {
   it('gives one `path: message` line per problem (bad rate type, negative duration)', () => {
-    const err = inputErrorOf(() =>
+    const err = inputError(() =>
       parseScenario({ ...base, stages: [{ name: 'a', duration: 10, rate: 'fast' }, { name: 'b', duration: -5, rate: 10 }] }, 'test.yaml'),
     );
     const lines = err.message.split('\n').slice(1);
@@ -33,7 +24,7 @@ describe('scenario validation', () => {
   });
 
   it('wants exactly one of rate or ramp, and known template variables', () => {
-    const err = inputErrorOf(() =>
+    const err = inputError(() =>
       parseScenario(
         {
           requests: [{ path: '/conversations/{conversation}' }, { path: 'no-slash' }],
@@ -46,12 +37,12 @@ describe('scenario validation', () => {
     expect(err.message).toMatch(/stages\.0: give exactly one of/);
     expect(err.message).toMatch(/stages\.1: give exactly one of/);
     // The variable check runs once the shape is right.
-    const err2 = inputErrorOf(() => parseScenario({ requests: [{ path: '/c/{conversation}' }], stages: [{ name: 'a', duration: 1, rate: 1 }] }, 'x'));
+    const err2 = inputError(() => parseScenario({ requests: [{ path: '/c/{conversation}' }], stages: [{ name: 'a', duration: 1, rate: 1 }] }, 'x'));
     expect(err2.message).toContain('requests.0.path: unknown variable {conversation}');
   });
 
   it('rejects unknown keys (typos) and applies defaults', () => {
-    expect(inputErrorOf(() => parseScenario({ ...base, stages: [{ name: 'a', duration: 1, rat: 5 }] }, 'x')).message).toMatch(/stages\.0/);
+    expect(inputError(() => parseScenario({ ...base, stages: [{ name: 'a', duration: 1, rat: 5 }] }, 'x')).message).toMatch(/stages\.0/);
     const sc = parseScenario({ ...base, stages: [{ name: 'a', duration: 1, rate: 5 }] }, 'x', 'fallback');
     expect(sc).toMatchObject({ name: 'fallback', maxInFlight: 1000, timeout: 10, seed: 1 });
     expect(sc.stages[0]!.exclude).toBe(false);

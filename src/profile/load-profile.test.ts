@@ -1,20 +1,10 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { InputError } from '../errors.ts';
 import { listProfiles, loadProfile, parseProfile } from './load-profile.ts';
+import { inputError } from '../../test/helpers/input-error.ts';
 
 const FIXTURES = path.resolve(import.meta.dirname, '..', '..', 'test', 'fixtures', 'profiles');
 const GiB = 1024 ** 3;
-
-function inputError(fn: () => unknown): InputError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(InputError);
-    return e as InputError;
-  }
-  throw new Error('expected an InputError');
-}
 
 describe('the shipped profiles', () => {
   it('lists 4gb and full-elk', () => {

@@ -1,17 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { InputError } from '../errors.ts';
 import { loadProfile, parseProfile } from './load-profile.ts';
 import { parseOverride } from './overrides.ts';
-
-function inputError(fn: () => unknown): InputError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(InputError);
-    return e as InputError;
-  }
-  throw new Error('expected an InputError');
-}
+import { inputError } from '../../test/helpers/input-error.ts';
 
 describe('--set SERVICE.PATH=VALUE', () => {
   it('reads the value as YAML would', () => {

@@ -6,12 +6,12 @@
 import React from 'react';
 import { Box } from 'ink';
 import type { RunState } from '../model/index.ts';
-import { eventLines } from './EventLog.tsx';
-import { headerLines } from './Header.tsx';
-import { loadLines } from './LoadPanel.tsx';
-import { serviceLines } from './ServiceTable.tsx';
-import { stackLines } from './StackMemory.tsx';
-import { finalLines } from './VerdictTable.tsx';
+import { eventLines } from './event-lines.ts';
+import { headerLines } from './header-lines.ts';
+import { loadLines } from './load-lines.ts';
+import { serviceLines } from './service-lines.ts';
+import { stackLines } from './stack-lines.ts';
+import { finalLines } from './verdict-lines.ts';
 import { Lines } from './theme.tsx';
 import { clipLine, type LineModel } from './segments.ts';
 

@@ -1,6 +1,6 @@
 /**
  * The verdict as plain text: what the plain reporter prints at the end, and what the lead prints
- * for short runs. The TUI draws the same rows with colour (see src/tui/VerdictTable.tsx).
+ * for short runs. The TUI draws the same rows with colour (see src/tui/verdict-lines.ts).
  */
 import type { RunState, TargetResult, Verdict } from '../../model/index.ts';
 import { formatBytes, formatDuration, formatLimit, formatTargetValue, sanitize } from '../format.ts';

@@ -2,12 +2,10 @@
  * Load of the last one-second window: scheduled and completed rates, latency, errors and drops,
  * each against its target (green meets it, red misses it), with rate and p99 history lines.
  */
-import React from 'react';
 import type { RunState } from '../model/index.ts';
 import { formatCount, formatMs, formatPercent, formatRate } from '../report/format.ts';
 import { liveChecks } from '../report/reporters/live-checks.ts';
 import { runs, sparkline } from './glyphs.ts';
-import { Lines } from './theme.tsx';
 import { passTone, seg, type LineModel } from './segments.ts';
 import { targetDef } from '../verdict/targets.ts';
 
@@ -65,8 +63,4 @@ export function loadLines(state: RunState, width: number): LineModel[] {
     spark('req/s ', l.rpsHistory, width);
   }
   return [rate, latency, errors, history];
-}
-
-export function LoadPanel(props: { state: RunState; width: number }): React.ReactElement {
-  return <Lines lines={loadLines(props.state, props.width)} width={props.width} />;
 }

@@ -3,13 +3,11 @@
  * when each first broke), the OOM kills, then the per-service memory table and the stack total.
  * Same rows as the plain text (src/report/reporters), with colour.
  */
-import React from 'react';
 import type { RunState } from '../model/index.ts';
 import { sanitize } from '../report/format.ts';
 import { MEMORY_COLUMNS, kindLabel, memoryRow, stackTotalParts } from '../report/reporters/memory-table.ts';
 import { columnWidths, layoutRow } from '../report/reporters/text-table.ts';
 import { FAULT_COLUMNS, faultNotes, faultRows, modelText, oomKillParts, verdictColumns, verdictHeadline, verdictRows, writesLine } from '../report/reporters/verdict-text.ts';
-import { Lines } from './theme.tsx';
 import { packParts, seg, type LineModel } from './segments.ts';
 
 export function verdictLines(state: RunState, width: number): LineModel[] {
@@ -83,12 +81,4 @@ export function finalLines(state: RunState, width: number, header: LineModel): L
     for (const l of packParts(standins, width - 2, ', ', '')) lines.push([seg(`  ${l}`, 'accent')]);
   }
   return lines;
-}
-
-export function VerdictTable(props: { state: RunState; width: number }): React.ReactElement {
-  return <Lines lines={verdictLines(props.state, props.width)} width={props.width} />;
-}
-
-export function MemorySummary(props: { state: RunState; width: number }): React.ReactElement {
-  return <Lines lines={memoryLines(props.state, props.width)} width={props.width} />;
 }

@@ -3,12 +3,10 @@
  * on the bar, and the last two minutes as a sparkline scaled to the cap (seconds at or above
  * the safety line in red).
  */
-import React from 'react';
 import type { RunState } from '../model/index.ts';
 import { formatBytes, formatCount, formatPercent } from '../report/format.ts';
 import { liveChecks } from '../report/reporters/live-checks.ts';
 import { bar, runs, sparkline } from './glyphs.ts';
-import { Lines } from './theme.tsx';
 import { passTone, seg, type LineModel, type SegmentTone } from './segments.ts';
 
 function stackTone(state: RunState): SegmentTone {
@@ -56,8 +54,4 @@ export function stackLines(state: RunState, width: number, opts: { details?: boo
     lines.push(third);
   }
   return lines;
-}
-
-export function StackMemory(props: { state: RunState; width: number; details?: boolean }): React.ReactElement {
-  return <Lines lines={stackLines(props.state, props.width, { details: props.details })} width={props.width} />;
 }

@@ -2,12 +2,10 @@
  * One row per service: status, real or standin, working set with a bar against the seed's budget
  * (and against the cap where the terminal is wide), swap, restarts, OOM kills.
  */
-import React from 'react';
 import type { RunState, ServiceState } from '../model/index.ts';
 import { fit, formatBytes, formatCount, formatPercent } from '../report/format.ts';
 import { kindLabel, statusLabel } from '../report/reporters/memory-table.ts';
 import { bar } from './glyphs.ts';
-import { Lines } from './theme.tsx';
 import { seg, type LineModel, type SegmentTone } from './segments.ts';
 
 const STATUS_TONE: Record<ServiceState['status'], SegmentTone> = {
@@ -105,8 +103,4 @@ export function serviceLines(state: RunState, width: number, maxRows = Infinity)
     return [serviceHeader(w), ...rows.slice(0, shown), [seg(`… ${rows.length - shown} more services`, 'dim')]];
   }
   return [serviceHeader(w), ...rows];
-}
-
-export function ServiceTable(props: { state: RunState; width: number; maxRows?: number }): React.ReactElement {
-  return <Lines lines={serviceLines(props.state, props.width, props.maxRows)} width={props.width} />;
 }

@@ -1,8 +1,6 @@
 /** The newest events (kills, restarts, swap starts, targets first missed, ...), newest last. */
-import React from 'react';
 import type { RunEvent, RunState } from '../model/index.ts';
 import { eventTone, formatEventLine } from '../report/reporters/event-text.ts';
-import { Lines } from './theme.tsx';
 import { seg, type LineModel } from './segments.ts';
 
 /**
@@ -37,8 +35,4 @@ export function eventLines(state: RunState, maxLines: number): LineModel[] {
       return [seg(formatEventLine(e), tone, tone === 'bad')];
     }),
   ];
-}
-
-export function EventLog(props: { state: RunState; width: number; maxLines: number }): React.ReactElement {
-  return <Lines lines={eventLines(props.state, props.maxLines)} width={props.width} />;
 }

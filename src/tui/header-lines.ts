@@ -1,9 +1,7 @@
 /** Who and where: profile, driver, cap, cgroup version, run id; then phase, stage and the clock. */
-import React from 'react';
 import type { RunState } from '../model/index.ts';
 import { formatBytes, formatDuration, sanitize } from '../report/format.ts';
 import { stageText } from '../report/reporters/event-text.ts';
-import { Lines } from './theme.tsx';
 import { lineWidth, seg, type LineModel, type SegmentTone } from './segments.ts';
 
 const PHASE_TONE: Record<RunState['phase'], SegmentTone> = {
@@ -32,8 +30,4 @@ export function headerLines(state: RunState, opts: { keysHint?: boolean; width?:
   if (state.timeLeftS !== undefined) second.push(seg(` · ${formatDuration(state.timeLeftS)} left`));
   if (opts.keysHint) second.push(seg('  (q: stop)', 'dim'));
   return [first, second];
-}
-
-export function Header({ state, width, keysHint }: { state: RunState; width: number; keysHint?: boolean }): React.ReactElement {
-  return <Lines lines={headerLines(state, { keysHint, width })} width={width} />;
 }
