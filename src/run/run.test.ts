@@ -11,7 +11,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fakeCgroupRoot, replayFiles, type FakeCgroupRoot } from '../../test/helpers/fake-cgroup-root.ts';
 import { startLocalServer, type LocalServer } from '../../test/helpers/local-test-server.ts';
 import { testService, testStack } from '../../test/helpers/stack-model.ts';
-import type { Driver, DriverContext, ServiceHandle } from '../drivers/driver.ts';
+import type { Driver, DriverContext, ServiceAction, ServiceHandle } from '../drivers/driver.ts';
 import { EXIT } from '../errors.ts';
 import { parseScenario } from '../load/scenario.ts';
 import type { Reporter, RunEvent, RunState } from '../model/index.ts';
@@ -55,6 +55,10 @@ class StubDriver implements Driver {
 
   handles(): ServiceHandle[] {
     return this.handle ? [this.handle] : [];
+  }
+
+  async inject(service: string, action: ServiceAction): Promise<string> {
+    return `stub: ${action} ${service} (nothing to act on)`;
   }
 }
 
