@@ -73,7 +73,8 @@ export async function openInChromium(htmlFile: string, opts: { width?: number; h
     return { page, errors, requests, chartsReady, close };
   } catch (err) {
     await close();
-    throw err;
+    // A script error stops the charts: say which, not only that the wait timed out.
+    throw errors.length ? new Error(`${htmlFile}: the page's charts did not draw: ${errors.join(' | ')}`) : err;
   }
 }
 
