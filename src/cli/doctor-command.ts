@@ -9,6 +9,7 @@ import { detectCgroups } from '../cgroups/index.ts';
 import { describeHost, hostFacts } from '../monitor/host-facts.ts';
 import { findChromium } from '../report/html/png.ts';
 import type { CliArgs } from './args.ts';
+import { EXIT } from '../errors.ts';
 
 const run = promisify(execFile);
 
@@ -144,5 +145,5 @@ export async function doctorCommand(args: CliArgs): Promise<number> {
       process.stdout.write(`${mark}  ${c.name.padEnd(w)}  ${c.detail}${!c.ok && c.fix ? `\n      ${' '.repeat(w)}  → ${c.fix}` : ''}\n`);
     }
   }
-  return checks.every((c) => c.ok || !c.required) ? 0 : 3;
+  return checks.every((c) => c.ok || !c.required) ? EXIT.ok : EXIT.environment;
 }

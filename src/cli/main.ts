@@ -2,7 +2,7 @@
  * The one top-level handler: parse, dispatch, and turn what went wrong into an exit code. A user-fixable
  * error is one line with what to do; anything else is a bug and shows its stack.
  */
-import { AbortError, formatAbort } from '../errors.ts';
+import { AbortError, EXIT, formatAbort } from '../errors.ts';
 import { HELP, parseCli } from './args.ts';
 
 const BUG_EXIT = 70;
@@ -11,12 +11,12 @@ async function main(argv: string[]): Promise<number> {
   const args = parseCli(argv);
   if (args.help) {
     process.stdout.write(`${HELP}\n`);
-    return 0;
+    return EXIT.ok;
   }
   if (args.version) {
     const { default: pkg } = await import('../../package.json', { with: { type: 'json' } });
     process.stdout.write(`simulate ${pkg.version}\n`);
-    return 0;
+    return EXIT.ok;
   }
   // Each command imports only what it uses: a start pays for its own modules, not every command's.
   switch (args.command) {

@@ -4,7 +4,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { InputError } from '../errors.ts';
+import { EXIT, InputError } from '../errors.ts';
 import { exportPngs, folderKind, loadRunFolder, renderCompareReport, renderFolderReport, writeHtml } from '../report/html/index.ts';
 import type { CliArgs } from './args.ts';
 
@@ -31,5 +31,5 @@ export async function reportCommand(args: CliArgs): Promise<number> {
     const pngs = await exportPngs(file, args.png);
     for (const p of pngs) process.stdout.write(`${path.resolve(p)}\n`);
   }
-  return 0;
+  return EXIT.ok;
 }

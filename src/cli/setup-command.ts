@@ -8,6 +8,7 @@ import { ensureDataset } from '../dataset/build-dataset.ts';
 import { formatSeedProgress } from '../dataset/seed-progress.ts';
 import { loadProfile } from '../profile/load-profile.ts';
 import { abortOnSignals } from './interrupts.ts';
+import { EXIT } from '../errors.ts';
 
 export async function setupCommand(args: CliArgs): Promise<number> {
   const code = await doctorCommand(args);
@@ -30,7 +31,7 @@ async function buildDatasetAhead(args: CliArgs): Promise<number> {
   const stack = loadProfile(args.profile ?? '4gb', { data: args.data, workDir: '/var/tmp/simulate/unresolved' });
   if (!stack.datasetBytes) {
     process.stderr.write(`simulate setup: profile ${stack.name} has no dataset (x-simulate.dataset) and no --data: nothing to build\n`);
-    return 0;
+    return EXIT.ok;
   }
   const interrupts = abortOnSignals();
   let shownAt = 0;
@@ -45,7 +46,7 @@ async function buildDatasetAhead(args: CliArgs): Promise<number> {
     });
     process.stderr.write(`dataset ${r.spec.key}: ${r.built ? 'built' : 'already built'} in ${r.spec.dir} (${(r.record.databaseBytes / 1024 ** 3).toFixed(2)} GB)\n`);
     process.stdout.write(`${JSON.stringify({ dataset: { ...r.record, dir: r.spec.dir, built: r.built } })}\n`);
-    return 0;
+    return EXIT.ok;
   } finally {
     interrupts.dispose?.();
   }

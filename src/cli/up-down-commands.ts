@@ -2,7 +2,7 @@
  * `simulate up` leaves a stack running (for a developer, or the app's integration tests); `simulate down`
  * stops what `up` left, or one run by id.
  */
-import { InputError } from '../errors.ts';
+import { EXIT, InputError } from '../errors.ts';
 import { createReporter } from './choose-reporter.ts';
 import { destroyRun, knownRuns, readOwner, reap } from '../run/run-registry.ts';
 import { runSimulation } from '../run/run.ts';
@@ -38,7 +38,7 @@ export async function upCommand(args: CliArgs): Promise<number> {
     };
     if (args.json) process.stdout.write(`${JSON.stringify(info)}\n`);
     else process.stdout.write(`stack up: run ${s.runId}\napp: ${result.appUrl}\nstop it with: simulate down ${s.runId}\n`);
-    return 0;
+    return EXIT.ok;
   } finally {
     interrupts.dispose();
   }
@@ -52,9 +52,9 @@ export async function downCommand(args: CliArgs): Promise<number> {
     await destroyRun(runId, rec);
     await reap({ docker: dockerReaper(rec?.driver ?? 'process') });
     process.stdout.write(`stopped run ${runId}\n`);
-    return 0;
+    return EXIT.ok;
   }
   const stopped = await reap({ include: (rec) => Boolean(rec?.detached), docker: dockerReaper('process') });
   process.stdout.write(stopped.length ? `stopped ${stopped.length} run(s): ${stopped.join(', ')}\n` : 'no stack of ours was running\n');
-  return 0;
+  return EXIT.ok;
 }
