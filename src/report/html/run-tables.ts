@@ -5,7 +5,7 @@
  */
 import { formatBytes, formatLimit, formatTargetValue } from '../format.ts';
 import type { TargetResult } from '../../model/index.ts';
-import { serviceColumns } from './run-charts.ts';
+import { safetyLine, serviceColumns } from './run-charts.ts';
 import type { RunFolder, TargetJson } from './run-folder.ts';
 import { clock, esc, table } from './page.ts';
 
@@ -125,7 +125,10 @@ export function claimsTable(run: RunFolder): string {
     rows.push({ cls: t.notJudged || t.measured === null ? undefined : t.pass ? 'pass' : 'fail', cells: [esc(c.claim), esc(`${targetValue(t, t.measured)}${t.notJudged ? ' (not judged)' : ''}`)] });
   }
   const peak = maxOf(run.series.num('stack_working_set_mb'));
-  if (peak !== null) rows.push({ cells: ['3.2 GB in use at most (the memory alert line)', esc(`${formatBytes(peak * MB)} peak working set`)] });
+  if (peak !== null && run.run.capBytes > 0) {
+    const line = safetyLine(run).bytes;
+    rows.push({ cls: peak * MB > line ? 'fail' : 'pass', cells: [`3.2 GB in use at most (the memory alert line; this run's: ${esc(formatBytes(line))})`, esc(`${formatBytes(peak * MB)} peak working set`)] });
+  }
   const budgets = serviceRows(run).filter((r) => r.budgetBytes && r.peakWorkingSetMb !== null);
   for (const r of budgets) {
     rows.push({
