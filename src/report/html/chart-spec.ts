@@ -63,6 +63,7 @@ export const PALETTE = ['#4e79a7', '#f28e2b', '#59a14f', '#b07aa1', '#edc948', '
 export const COLORS = {
   oom: '#d62728',
   restart: '#e67e00',
+  fault: '#7b3fa0',
   cap: '#111111',
   safety: '#8b0000',
   target: '#2b6cb0',

@@ -50,9 +50,9 @@ export function chartBlock(c: ChartOrSkip): string {
   if (isSkipped(c)) {
     return `<section class="chart skipped" data-chart-skipped="${esc(c.id)}"><h3>${esc(c.title)}</h3><p class="note">Not drawn: ${esc(c.skipped)}.</p></section>`;
   }
-  const markers = (c.markers ?? []).filter((m) => m.kind === 'oom-kill' || m.kind === 'service-restart');
+  const markers = (c.markers ?? []).filter((m) => ['oom-kill', 'service-restart', 'fault-start', 'fault-end'].includes(m.kind));
   const list = markers.length && c.id.startsWith('memory')
-    ? `<p class="markers">${markers.map((m) => `<span class="${m.kind === 'oom-kill' ? 'oom' : 'restart'}">${esc(m.label)} at ${clock(m.x)}</span>`).join(' · ')}</p>`
+    ? `<p class="markers">${markers.map((m) => `<span class="${m.kind === 'oom-kill' ? 'oom' : m.kind.startsWith('fault') ? 'fault' : 'restart'}">${esc(m.label)} at ${clock(m.x)}</span>`).join(' · ')}</p>`
     : '';
   return `<section class="chart" data-chart="${esc(c.id)}"><h3>${esc(c.title)}</h3>${c.note ? `<p class="note">${esc(c.note)}</p>` : ''}<div class="plot"></div>${list}</section>`;
 }
@@ -84,7 +84,7 @@ h3 { font-size: 15px; margin: 0 0 2px; }
 .chart.skipped { border: 1px dashed var(--line); padding: 8px 12px; }
 .note { color: var(--muted); font-size: 12.5px; margin: 2px 0 6px; }
 .markers { font-size: 12.5px; margin: 4px 0; }
-.markers .oom { color: #d62728; } .markers .restart { color: #b35f00; }
+.markers .oom { color: #d62728; } .markers .restart { color: #b35f00; } .markers .fault { color: #7b3fa0; }
 table { border-collapse: collapse; width: 100%; margin: 4px 0 8px; font-size: 13px; break-inside: avoid; }
 caption { text-align: left; font-weight: 600; padding: 4px 0; }
 th, td { text-align: left; padding: 3px 6px; border-bottom: 1px solid var(--line); vertical-align: top; }

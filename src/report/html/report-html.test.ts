@@ -185,3 +185,18 @@ describe('a --target run (no stack of its own)', () => {
     expect(html).toContain('NO VERDICT');
   });
 });
+
+describe('injected faults', () => {
+  it('are marked on the memory chart (named) and on the others, and listed under the chart', () => {
+    const events = [
+      csvLine(['time', 't_s', 'service', 'service_kind', 'event', 'pid', 'detail']),
+      csvLine(['2026-11-30T10:00:20Z', 20, 'postgres', 'real', 'fault-start', '', 'kill postgres (SIGKILL)']),
+      csvLine(['2026-11-30T10:00:30Z', 30, 'postgres', 'real', 'fault-end', '', 'postgres back']),
+    ].join('');
+    const run = parseRunFiles('f', { runJson: fs.readFileSync(path.join(okDir, 'run.json'), 'utf8'), timeseriesCsv: fs.readFileSync(path.join(okDir, 'timeseries.csv'), 'utf8'), eventsCsv: events });
+    const [memory, latency] = runCharts(run) as ChartSpec[];
+    expect(memory.markers!.map((m) => [m.x, m.label])).toEqual([[20, 'fault: postgres'], [30, 'fault ends: postgres']]);
+    expect(latency.markers!.map((m) => m.label)).toEqual(['fault: postgres']);
+    expect(renderRunReport(run)).toContain('<span class="fault">fault: postgres at 0:20</span>');
+  });
+});

@@ -47,16 +47,30 @@ export function safetyLine(run: RunFolder): { bytes: number; note?: string } {
   return { bytes: Math.round(run.run.capBytes * 0.8), note: 'run.json has no safety line (older run): 80 % of the cap, the profiles\' default' };
 }
 
-/** OOM kills and restarts as markers: each named by its service. */
+const MARKED: Record<string, { word: string; color: string }> = {
+  'oom-kill': { word: 'OOM kill', color: COLORS.oom },
+  'service-restart': { word: 'restart', color: COLORS.restart },
+  'fault-start': { word: 'fault', color: COLORS.fault },
+  'fault-end': { word: 'fault ends', color: COLORS.fault },
+};
+
+/** OOM kills, restarts and injected faults as markers: each named by its service. */
 export function eventMarkers(run: RunFolder, prefix = ''): NonNullable<ChartSpec['markers']> {
   return run.events
-    .filter((e) => e.event === 'oom-kill' || e.event === 'service-restart')
+    .filter((e) => e.event in MARKED)
     .map((e) => ({
       x: e.t,
       kind: e.event,
-      color: e.event === 'oom-kill' ? COLORS.oom : COLORS.restart,
-      label: `${prefix}${e.event === 'oom-kill' ? 'OOM kill' : 'restart'}: ${e.service || '?'}`,
+      color: MARKED[e.event].color,
+      label: `${prefix}${MARKED[e.event].word}: ${e.service || e.detail.slice(0, 30) || '?'}`,
     }));
+}
+
+/** On the charts other than memory: the kills and faults, short. */
+function shortMarkers(run: RunFolder): NonNullable<ChartSpec['markers']> {
+  return eventMarkers(run)
+    .filter((m) => m.kind === 'oom-kill' || m.kind === 'fault-start')
+    .map((m) => ({ ...m, label: m.kind === 'oom-kill' ? 'OOM' : m.label }));
 }
 
 const nullIfZero = (v: Array<number | null>) => v.map((x) => (x === null || x <= 0 ? null : x));
@@ -96,7 +110,7 @@ export function memoryChart(run: RunFolder): ChartOrSkip {
   return {
     id: 'memory',
     title: 'Memory: working set by service, stacked',
-    note: `Working set = usage − inactive file cache, read from each service's cgroup every second; the dashed line is the whole capped cgroup. ${kills ? `${kills} OOM kill${kills > 1 ? 's' : ''} marked in red, restarts in orange.` : 'No OOM kill in this run.'}${safety.note ? ` ${safety.note}.` : ''}`,
+    note: `Working set = usage − inactive file cache, read from each service's cgroup every second; the dashed line is the whole capped cgroup. ${kills ? `${kills} OOM kill${kills > 1 ? 's' : ''} marked in red, restarts in orange.` : 'No OOM kill in this run.'}${run.events.some((e) => e.event === 'fault-start') ? ' Injected faults in purple.' : ''}${safety.note ? ` ${safety.note}.` : ''}`,
     x: s.t,
     xKind: 'time',
     series: [...series, { label: 'stack total (cgroup)', color: COLORS.stack, values: s.num('stack_working_set_mb'), dash: [6, 4], width: 1.5 }],
@@ -142,7 +156,7 @@ export function latencyChart(run: RunFolder): ChartOrSkip {
       { value: tg?.avgLatencyMs ?? 60, label: `average target ${tg?.avgLatencyMs ?? 60} ms`, color: PALETTE[2] },
       { value: tg?.p99Ms ?? 1000, label: `p99 target ${fmtMs(tg?.p99Ms ?? 1000)}`, color: PALETTE[8] },
     ],
-    markers: eventMarkers(run).filter((m) => m.kind === 'oom-kill').map((m) => ({ ...m, label: 'OOM' })),
+    markers: shortMarkers(run),
     bands: excludedBands(run),
   };
 }
@@ -172,7 +186,7 @@ export function throughputChart(run: RunFolder): ChartOrSkip {
     left: { label: 'req/s', unit: 'req/s', min: 0 },
     right: { label: 'errors/s', unit: '/s', min: 0 },
     lines: tg?.minRps ? [{ value: tg.minRps, label: `target ${tg.minRps} req/s`, color: COLORS.target }] : [],
-    markers: eventMarkers(run).filter((m) => m.kind === 'oom-kill').map((m) => ({ ...m, label: 'OOM' })),
+    markers: shortMarkers(run),
     bands: excludedBands(run),
   };
 }
@@ -197,7 +211,7 @@ export function swapPsiChart(run: RunFolder): ChartOrSkip {
     ],
     left: { label: 'MB', unit: 'MB', min: 0 },
     right: { label: '% stalled', unit: '%', min: 0 },
-    markers: eventMarkers(run).filter((m) => m.kind === 'oom-kill').map((m) => ({ ...m, label: 'OOM' })),
+    markers: shortMarkers(run),
     bands: excludedBands(run),
   };
 }
@@ -252,7 +266,7 @@ export function cacheChart(run: RunFolder): ChartOrSkip {
       ...(maxmemMb > 0 ? [{ value: maxmemMb, label: `maxmemory ${fmtMb(maxmemMb)}`, color: PALETTE[8] }] : []),
       ...(hitValues && tg?.minCacheHitRate ? [{ value: tg.minCacheHitRate * 100, label: `hit-rate target ${Math.round(tg.minCacheHitRate * 100)} %`, color: PALETTE[2], axis: 'right' as const }] : []),
     ],
-    markers: eventMarkers(run).filter((m) => m.kind === 'oom-kill').map((m) => ({ ...m, label: 'OOM' })),
+    markers: shortMarkers(run),
     bands: excludedBands(run),
   };
 }
@@ -278,7 +292,7 @@ export function postgresChart(run: RunFolder): ChartOrSkip | undefined {
     ],
     left: { label: '%', unit: '%', min: 0, max: 100 },
     right: { label: 'connections', unit: '', min: 0 },
-    markers: eventMarkers(run).filter((m) => m.kind === 'oom-kill').map((m) => ({ ...m, label: 'OOM' })),
+    markers: shortMarkers(run),
     bands: excludedBands(run),
   };
 }
