@@ -34,7 +34,7 @@ describe.skipIf(!isRoot)(`the profiles' default scenario (${isRoot ? 'root' : RO
     const report = json(path.join(dir, 'report.json'));
     expect(report.verdict.model).toBe('open');
     const names = report.verdict.targets.map((t: { name: string }) => t.name);
-    expect(names).toEqual(['avg_latency', 'throughput', 'p99_latency', 'error_rate', 'cache_hit_rate', 'oom_kills', 'free_memory']);
+    expect(names).toEqual(['avg_latency', 'throughput', 'p99_latency', 'error_rate', 'cache_hit_rate', 'oom_kills', 'free_memory', 'lost_writes']);
     for (const t of report.verdict.targets) expect(t.measured, t.name).not.toBeNull();
     expect(report.verdict.oomKills).toEqual([]);
     const header = fs.readFileSync(path.join(dir, 'summary.csv'), 'utf8').split('\n')[0];
