@@ -17,6 +17,7 @@ export const DESTROY_TIMEOUT_MS = 5_000;
 export abstract class BaseCgroup implements MemoryCgroup {
   abstract readonly version: CgroupVersion;
   readonly dir: string;
+  readonly kernelPath: string;
 
   constructor(
     readonly layout: CgroupLayout,
@@ -25,6 +26,8 @@ export abstract class BaseCgroup implements MemoryCgroup {
     readonly dirs: string[],
   ) {
     this.dir = dirs[0];
+    // (`path` here is the parameter, always starting with '/'.)
+    this.kernelPath = layout.kernelPrefix ? `${layout.kernelPrefix.replace(/\/+$/, '')}${path}` : path;
   }
 
   abstract setMemoryLimit(bytes: number, swapBytes: number): Promise<void>;

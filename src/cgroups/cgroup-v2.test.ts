@@ -107,6 +107,12 @@ describe('cgroup v2 (fake root)', () => {
     expect(svc.procsFiles()).toEqual([path.join(root, 'simulate/r-new/svc/cgroup.procs')]);
   });
 
+  it('createCgroup under a parent that does not exist yet makes it, then enables controllers in it (a fresh /simulate)', async () => {
+    const run = await createCgroup('/fresh/r-1', { layout });
+    expect(read('fresh/cgroup.subtree_control')).toBe('+memory +cpu');
+    expect(existsSync(run.dir)).toBe(true);
+  });
+
   it('destroy() removes children first, is idempotent; removeIfEmpty and listRunCgroups', async () => {
     const run = await createCgroup('/simulate/r-gone', { layout });
     // Made by hand: child() would write subtree_control into `a`, a file the fake cannot rmdir past.

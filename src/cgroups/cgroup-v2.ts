@@ -9,14 +9,13 @@ import { EnvironmentError, InputError } from '../errors.ts';
 import type { MemoryStats } from './cgroup.ts';
 import { BaseCgroup, checkBytes } from './cgroup-base.ts';
 import { fileExists, readOptional, readText, systemHasSwap, writeValue } from './cgroup-files.ts';
-import type { CgroupLayout } from './detect-cgroups.ts';
+import { DELEGATED_LEAF, type CgroupLayout } from './detect-cgroups.ts';
 import { parseProcs, statsFromV2 } from './memory-files.ts';
 import { readPsi, type Psi } from './psi.ts';
 import { swallow } from '../util/debug.ts';
 
 const CPU_PERIOD_US = 100_000;
-/** Where a delegated root's own processes move so that it may hand controllers down. */
-export const DELEGATED_LEAF = 'simulate-supervisor';
+export { DELEGATED_LEAF };
 
 export class CgroupV2 extends BaseCgroup {
   readonly version = 2 as const;

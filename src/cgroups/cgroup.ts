@@ -29,6 +29,11 @@ export interface MemoryCgroup {
   readonly version: CgroupVersion;
   /** Path relative to the hierarchy root, e.g. `/simulate/r-123/postgres`. */
   readonly path: string;
+  /**
+   * The path as the kernel prints it in its log (`task_memcg=`): `path` itself, except in a delegated
+   * v2 subtree, where `path` is relative to the delegated cgroup. Optional for hand-made handles.
+   */
+  readonly kernelPath?: string;
   /** Absolute directory of the memory controller's cgroup. */
   readonly dir: string;
   /** Set the memory cap and how much swap may be used on top of it (0 = none). */

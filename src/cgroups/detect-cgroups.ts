@@ -24,7 +24,15 @@ export interface CgroupLayout {
    * -p Delegate=yes`), not the hierarchy's root; cgroup paths are relative to it.
    */
   delegated?: boolean;
+  /**
+   * v2 delegated: memoryRoot's own path in the hierarchy, as the kernel prints cgroups (the OOM
+   * killer's `task_memcg=`), e.g. `/user.slice/user-1000.slice/user@1000.service/app.slice/run-1.scope`.
+   */
+  kernelPrefix?: string;
 }
+
+/** Where a delegated root's own processes move so that it may hand controllers down. */
+export const DELEGATED_LEAF = 'simulate-supervisor';
 
 export interface CgroupDetection extends CgroupLayout {
   canWrite: boolean;
@@ -74,7 +82,9 @@ async function detectV2(sysRoot: string, selfCgroupFile: string): Promise<Cgroup
   if (await writable(sysRoot, ['cgroup.subtree_control'])) return { ...base, canWrite: true };
 
   // Not root: a delegated cgroup we own will do (what systemd-run --user -p Delegate=yes gives).
-  const own = await ownCgroup(selfCgroupFile);
+  let own = await ownCgroup(selfCgroupFile);
+  // Once a run has handed controllers down, we live in the root's leaf: the delegated root is its parent.
+  if (own !== undefined && path.posix.basename(own) === DELEGATED_LEAF) own = path.posix.dirname(own);
   if (own !== undefined && own !== '/') {
     const dir = path.join(sysRoot, own);
     if (await writable(dir, ['cgroup.subtree_control', 'cgroup.procs'])) {
@@ -85,6 +95,7 @@ async function detectV2(sysRoot: string, selfCgroupFile: string): Promise<Cgroup
           memoryRoot: dir,
           ...(ownControllers.includes('cpu') ? { cpuRoot: dir } : {}),
           delegated: true,
+          kernelPrefix: own,
           canWrite: true,
         };
       }

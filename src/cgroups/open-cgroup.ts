@@ -45,7 +45,13 @@ export async function createCgroup(relPath: string, opts: CreateCgroupOptions = 
   const layout = opts.layout ?? (await requireWritableCgroups());
   const rel = normaliseCgroupPath(relPath);
   const dirs = controllerDirs(layout, rel, opts.cpu ?? true);
-  if (layout.version === 2) await enableControllers(layout, path.dirname(dirs[0]));
+  if (layout.version === 2) {
+    // The parents first (a fresh /simulate), then controllers on along the way: a v2 cgroup gets a
+    // controller only when its parent's cgroup.subtree_control lists it, and that file exists only
+    // once the parent does.
+    await mkdirRetrying(path.dirname(dirs[0]));
+    await enableControllers(layout, path.dirname(dirs[0]));
+  }
   for (const d of dirs) await mkdirRetrying(d);
   const cg = handle(layout, rel, dirs);
   if (cg instanceof CgroupV1) await cg.ensureHierarchy();

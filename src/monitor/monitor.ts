@@ -86,7 +86,7 @@ export class Monitor {
   /** One event per kill the counter shows, named from the kernel's own log line where it has one. */
   private async reportKills(h: ServiceHandle, count: number, workingSetThen: number, counter: number, at: number): Promise<void> {
     // Without the kernel log (no root, no dmesg) the counter alone says a kill happened.
-    const logged = await kernelKillsFor(h.cgroup.path).catch(swallow('monitor', 'read the kernel OOM log', [] as KernelOomKill[]));
+    const logged = await kernelKillsFor(h.cgroup.kernelPath ?? h.cgroup.path).catch(swallow('monitor', 'read the kernel OOM log', [] as KernelOomKill[]));
     const fresh = logged.filter((k) => !this.kernelKillsSeen.has(k.pid)).slice(-count);
     const bootMs = await bootEpochMs();
     for (let i = 0; i < count; i++) {
