@@ -15,7 +15,7 @@ import { createCgroup, detectCgroups, parseFlatKeyed, parsePsi, readKernelOomKil
 import { spawnInCgroup } from '../../src/drivers/process/spawn-in-cgroup.ts';
 import type { ServiceHandle } from '../../src/drivers/driver.ts';
 import { Monitor } from '../../src/monitor/monitor.ts';
-import type { RunEvent } from '../../src/run/events.ts';
+import type { RunEvent } from '../../src/model/events.ts';
 import { testService } from '../helpers/stack-model.ts';
 import { recordCgroup, recordFile, SYS } from './guest-helpers.ts';
 
