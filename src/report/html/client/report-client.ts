@@ -69,7 +69,9 @@ export const REPORT_CLIENT_JS = String.raw`(function () {
           var drawn = [];
           var rowEnd = [-1e9, -1e9, -1e9];
           var ms = (spec.markers || []).map(function (m) { return { m: m, x: xPos(u, m.x) }; }).filter(function (o) { return o.x >= b.left && o.x <= b.left + b.width; });
-          ms.forEach(function (o) {
+          // Kills last, so a restart in the same second cannot hide the red line.
+          var isKill = function (o) { return o.m.kind === 'oom-kill' ? 1 : 0; };
+          ms.slice().sort(function (a, b) { return isKill(a) - isKill(b); }).forEach(function (o) {
             var m = o.m, x = o.x;
             ctx.strokeStyle = m.color;
             ctx.lineWidth = (m.kind === 'oom-kill' ? 2 : 1.5) * dpr;
