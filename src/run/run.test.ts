@@ -194,7 +194,7 @@ describe('a whole Run on a fake cgroup root with a stub driver', () => {
 
   it('runs load alone with no cgroups and no driver (`--target`): no memory targets, no cgroup made', async () => {
     warm = true;
-    const s = spec({ reporter: {}, meta: { target: server.url } });
+    const s = spec({ reporter: {}, meta: { target: server.url }, scenario: parseScenario({ requests: [{ path: '/' }], stages: [{ name: 'steady', duration: 1, rate: 50 }] }, 'run.test.ts') });
     const r = await new Run({ ...s, stack: { ...s.stack, capBytes: 0, services: [] } }).execute();
     expect(r.exitCode).toBe(EXIT.ok);
     expect(r.state.verdict?.targets.map((t) => t.name)).toEqual(['avg_latency', 'throughput', 'p99_latency', 'error_rate']);
