@@ -46,7 +46,7 @@ describe.skipIf(!!skip)(`the profiles under --driver docker${skip ? ` (skipped: 
       }
       return undefined;
     })();
-    const r = await simulate(['--profile', '4gb', '--driver', 'docker', '--duration', '30', '--out', out], { timeoutMs: 400_000 });
+    const r = await simulate(['--profile', '4gb', '--driver', 'docker', '--data', 'none', '--duration', '30', '--out', out], { timeoutMs: 400_000 });
     const seen = await watch;
     expect(r.code, r.stderr.slice(-1500)).toBe(0);
     expect(seen, 'six containers seen while the run went').toBeDefined();
@@ -54,7 +54,7 @@ describe.skipIf(!!skip)(`the profiles under --driver docker${skip ? ` (skipped: 
     expect(seen!.parents[0]).toMatch(/^\/simulate\/\d{8}-\d{6}-[0-9a-f]{4}$/);
     expect(seen!.limit).toBe(String(4 * 1024 ** 3));
     const report = JSON.parse(fs.readFileSync(path.join(lastRunDir(), 'report.json'), 'utf8'));
-    expect(report.verdict.targets.map((t: { name: string }) => t.name)).toEqual(['avg_latency', 'throughput', 'p99_latency', 'error_rate', 'cache_hit_rate', 'oom_kills', 'free_memory', 'lost_writes']);
+    expect(report.verdict.targets.map((t: { name: string }) => t.name)).toEqual(['avg_latency', 'throughput', 'p99_latency', 'error_rate', 'cache_hit_rate', 'growth', 'oom_kills', 'free_memory', 'lost_writes']);
     const runJson = JSON.parse(fs.readFileSync(path.join(lastRunDir(), 'run.json'), 'utf8'));
     expect(runJson.driver).toBe('docker');
     expect(labelled()).toBe('');

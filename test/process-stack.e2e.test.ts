@@ -60,7 +60,7 @@ const comm = (pid: number) => {
 describe.skipIf(!isRoot)(`the 4gb stack under the process driver (${isRoot ? 'root' : ROOT_SKIP})`, () => {
   it('runs each service in its own cgroup under a parent capped at exactly 4 GiB, samples every second, and leaves nothing', async () => {
     const before = runDirs();
-    const run = start(['--profile', '4gb', '--driver', 'process', '--duration', '20', '--no-load', '--no-tui', '--out', out]);
+    const run = start(['--profile', '4gb', '--driver', 'process', '--data', '64m', '--duration', '20', '--no-load', '--no-tui', '--out', out]);
     const runId = await until('the run cgroup', runningRun, 60_000);
     // While it runs: the cap, and each program in its service's own cgroup.
     const seen = await until(

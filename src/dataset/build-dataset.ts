@@ -36,8 +36,41 @@ export async function ensureDataset(stack: Stack, bytes: number, opts: BuildOpti
   const spec = datasetSpec(stack, bytes);
   const have = readDatasetRecord(spec);
   if (have) return { spec, record: have, built: false };
-  const record = await buildDataset(stack, spec, opts);
-  return { spec, record, built: true };
+  // One builder at a time per dataset: a second run waits for the first one's build, then uses it.
+  const release = await takeLock(`${spec.dir}.lock`, opts.signal);
+  try {
+    const now = readDatasetRecord(spec);
+    if (now) return { spec, record: now, built: false };
+    const record = await buildDataset(stack, spec, opts);
+    return { spec, record, built: true };
+  } finally {
+    release();
+  }
+}
+
+async function takeLock(file: string, signal?: AbortSignal): Promise<() => void> {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  for (;;) {
+    try {
+      fs.writeFileSync(file, String(process.pid), { flag: 'wx' });
+      return () => fs.rmSync(file, { force: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    const holder = Number(fs.readFileSync(file, 'utf8').trim() || 0);
+    let alive = false;
+    try {
+      if (holder > 0) process.kill(holder, 0);
+      alive = holder > 0;
+    } catch {
+      alive = false;
+    }
+    if (!alive) fs.rmSync(file, { force: true }); // its builder died: its scratch dir is removed by the next build
+    else {
+      if (signal?.aborted) throw new InterruptedError();
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
 }
 
 export async function buildDataset(stack: Stack, spec: DatasetSpec, opts: BuildOptions = {}): Promise<DatasetRecord> {

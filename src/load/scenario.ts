@@ -21,23 +21,50 @@ const variableSchema = z.strictObject({
   distribution: z.enum(['uniform', 'zipf']).default('uniform'),
   /** Zipf exponent: rank k is drawn with weight 1/k^s (rank 1 = `min`). */
   s: z.number().positive().default(1),
+  /** Ids over every row of this table when the run has a seeded dataset (`max` becomes its row count). */
+  over: z.enum(['users', 'conversations', 'messages', 'documents']).optional(),
 }).refine((v) => v.max >= v.min, { message: 'max must be >= min', path: ['max'] });
 
 const rampSchema = z.strictObject({ from: z.number().min(0), to: z.number().min(0) });
 
-const stageSchema = z.strictObject({
-  name: z.string().min(1),
-  /** Seconds. */
-  duration: z.number().positive(),
-  /** Fixed arrival rate, requests per second. */
-  rate: z.number().min(0).optional(),
-  /** Arrival rate going linearly from `from` to `to` over the stage. */
-  ramp: rampSchema.optional(),
-  /** Excluded from the verdict and the overall figures (warm-up). */
-  exclude: z.boolean().default(false),
-}).refine((s) => (s.rate === undefined) !== (s.ramp === undefined), {
-  message: 'give exactly one of `rate` or `ramp: {from, to}`',
-});
+/** Seconds as a number, or a string like `90s`, `10m`, `1h`. */
+const durationField = z.union([
+  z.number().positive(),
+  z
+    .string()
+    .regex(/^\s*\d+(\.\d+)?\s*(s|m|h)?\s*$/i, 'a duration: seconds, or e.g. 90s, 10m, 1h')
+    .transform((v) => {
+      const m = /^\s*(\d+(?:\.\d+)?)\s*(s|m|h)?\s*$/i.exec(v)!;
+      return Number(m[1]) * ({ s: 1, m: 60, h: 3600 } as Record<string, number>)[(m[2] ?? 's').toLowerCase()]!;
+    }),
+]);
+
+const stageSchema = z
+  .strictObject({
+    name: z.string().min(1),
+    /** Seconds. With `until: steady`, the bound (default `max`). */
+    duration: durationField.optional(),
+    /** Fixed arrival rate, requests per second. */
+    rate: z.number().min(0).optional(),
+    /** Arrival rate going linearly from `from` to `to` over the stage. */
+    ramp: rampSchema.optional(),
+    /** Excluded from the verdict and the overall figures (warm-up). */
+    exclude: z.boolean().default(false),
+    /** `steady`: the stage lasts until the stack is at steady state (caches full, figures flat), at most `max`. */
+    until: z.literal('steady').optional(),
+    /** Upper bound of an `until: steady` stage (seconds or e.g. `10m`). */
+    max: durationField.optional(),
+  })
+  .refine((s) => (s.rate === undefined) !== (s.ramp === undefined), {
+    message: 'give exactly one of `rate` or `ramp: {from, to}`',
+  })
+  .refine((s) => s.until !== undefined || s.duration !== undefined, { message: 'give a `duration` (seconds), or `until: steady` with a `max`', path: ['duration'] })
+  .refine((s) => s.until === undefined || s.exclude, { message: '`until: steady` is for a warm-up: set `exclude: true`', path: ['until'] })
+  .refine((s) => s.max === undefined || s.until !== undefined, { message: '`max` goes with `until: steady`', path: ['max'] })
+  .transform((s) => ({ ...s, duration: s.until ? (s.max ?? s.duration ?? DEFAULT_STEADY_MAX_S) : s.duration! }));
+
+/** How long a warm-up `until: steady` may last when the scenario gives no `max`. */
+export const DEFAULT_STEADY_MAX_S = 600;
 
 const jsonValue: z.ZodType<unknown> = z.lazy(() =>
   z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(jsonValue), z.record(z.string(), jsonValue)]),
@@ -91,6 +118,9 @@ export const scenarioSchema = z.strictObject({
     }
   });
   const known = new Set<string>([...Object.keys(sc.variables), ...BUILTIN_VARIABLES]);
+  sc.stages.forEach((st, i) => {
+    if (st.until && i > 0) ctx.addIssue({ code: 'custom', path: ['stages', i, 'until'], message: 'only the first stage can run until steady' });
+  });
   sc.requests.forEach((r, i) => {
     for (const v of templateVariables(r.path)) {
       if (!known.has(v)) ctx.addIssue({ code: 'custom', path: ['requests', i, 'path'], message: `unknown variable {${v}}` });
@@ -175,4 +205,15 @@ export function simpleScenario(url: string, rate: number, durationS: number): Sc
     },
     `for --target ${url}`,
   );
+}
+
+/** The scenario with each `over: TABLE` variable drawn over all rows of that table (ids 1..count). */
+export function fitToDataset(scenario: Scenario, rows: Partial<Record<'users' | 'conversations' | 'messages' | 'documents', number>>): Scenario {
+  const variables = Object.fromEntries(
+    Object.entries(scenario.variables).map(([name, v]) => {
+      const n = v.over ? rows[v.over] : undefined;
+      return [name, n && n >= v.min ? { ...v, max: n } : v];
+    }),
+  );
+  return { ...scenario, variables };
 }

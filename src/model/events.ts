@@ -14,9 +14,11 @@ export type RunEventKind =
   | 'swap-start'
   | 'stage-start'
   | 'target-missed'
+  | 'alert-pending'
   | 'alert-firing'
   | 'fault-start'
   | 'fault-end'
+  | 'alert-resolved'
   | 'run-end'
   | 'info';
 

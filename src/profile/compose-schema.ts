@@ -103,6 +103,8 @@ export const targetsSchema = z.strictObject({
   min_free: size.optional(),
   min_cache_hit_rate: z.number().min(0).max(1).optional(),
   max_error_rate: z.number().min(0).max(1).optional(),
+  /** The cap must not be reached within this long at the judged working-set slope, e.g. `7d`, `48h`. */
+  growth_horizon: z.union([z.number().positive(), z.string().regex(/^\s*\d+(\.\d+)?\s*(s|m|h|d)\s*$/i, 'a duration like 7d, 48h, 90m')]).optional(),
 });
 
 export const stackExtSchema = z.looseObject({

@@ -130,6 +130,7 @@ function buildStack(compose: ComposeFile, file: string, opts: LoadOptions, probl
     minFreeBytes: size(t.min_free, 'x-simulate.targets.min_free', problems, SEED_TARGETS.minFreeBytes),
     minCacheHitRate: t.min_cache_hit_rate ?? SEED_TARGETS.minCacheHitRate,
     maxErrorRate: t.max_error_rate ?? SEED_TARGETS.maxErrorRate,
+    ...(t.growth_horizon !== undefined ? { growthHorizonS: horizonSeconds(t.growth_horizon) } : {}),
   };
 
   const services: ServiceSpec[] = [];
@@ -257,6 +258,13 @@ function processLaunch(
     readyTimeoutMs: (p.ready_timeout ?? 120) * 1000,
     versionArgv: p.version_command,
   };
+}
+
+/** `7d`, `48h`, `90m`, `30s`, or seconds. */
+export function horizonSeconds(v: number | string): number {
+  if (typeof v === 'number') return v;
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)\s*$/i.exec(v)!;
+  return Number(m[1]) * ({ s: 1, m: 60, h: 3600, d: 86400 } as Record<string, number>)[m[2]!.toLowerCase()]!;
 }
 
 function datasetBytes(value: string | number | undefined, where: string, problems: string[]): number {

@@ -21,6 +21,8 @@ export interface Targets {
   minCacheHitRate: number;
   /** Failed requests at most this share (0..1). */
   maxErrorRate: number;
+  /** Growth: the cap must not be reached within this many seconds at the judged working-set slope (unset: no growth target). */
+  growthHorizonS?: number;
 }
 
 /** How to know a service is up. */

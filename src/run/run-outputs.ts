@@ -9,6 +9,7 @@ import type { SecondWindow } from '../load/index.ts';
 import { basicHostFacts, type HostFacts } from '../monitor/host-facts.ts';
 import { HarnessUsage } from '../monitor/harness-usage.ts';
 import type { Stack } from '../profile/stack.ts';
+import type { ServiceStatsRow } from '../monitor/service-stats.ts';
 import { CsvFile } from '../util/csv-file.ts';
 import type { RunEvent, RunState } from '../model/index.ts';
 
@@ -67,6 +68,19 @@ export class RunOutputs {
         `${prefix}_swap_mb`,
         `${prefix}_oom_kills`,
       ]),
+      // The caches at work (empty when the stack has no Redis / PostgreSQL, or it did not answer that second).
+      'stack_page_cache_mb',
+      'redis_used_memory_mb',
+      'redis_maxmemory_mb',
+      'redis_evicted_keys_per_s',
+      'redis_expired_keys_per_s',
+      'redis_hit_ratio',
+      'redis_keys',
+      'pg_buffer_hit_ratio',
+      'pg_shared_buffers_used_mb',
+      'pg_shared_buffers_used_pct',
+      'pg_connections',
+      'pg_database_size_mb',
     ], onWriteError);
     this.events = new CsvFile(path.join(runDir, 'events.csv'), ['time', 't_s', 'service', 'service_kind', 'event', 'pid', 'detail'], onWriteError);
   }
@@ -80,9 +94,13 @@ export class RunOutputs {
     capBytes: number;
     swapping: boolean;
     psi?: { some10: number; full10: number };
+    caches?: ServiceStatsRow;
   }): void {
     const w = opts.window;
     const harness = this.harness.sample();
+    const c = opts.caches ?? {};
+    const ratio = (r: number | undefined) => (r === undefined ? undefined : Math.round(r * 10000) / 10000);
+    const per = (r: number | undefined) => (r === undefined ? undefined : Math.round(r * 10) / 10);
     this.timeseries.append([
       new Date(opts.at).toISOString(),
       opts.t,
@@ -112,6 +130,18 @@ export class RunOutputs {
         const m = opts.services.get(name);
         return m ? [mb(m.workingSet), mb(m.rss), mb(m.cache), mb(m.swap), m.oomKills] : ['', '', '', '', ''];
       }),
+      mb(opts.stack?.cache),
+      mb(c.redisUsedMemory),
+      mb(c.redisMaxmemory),
+      per(c.redisEvictedPerS),
+      per(c.redisExpiredPerS),
+      ratio(c.redisHitRatio),
+      c.redisKeys,
+      ratio(c.pgBufferHitRatio),
+      mb(c.pgSharedBuffersUsed),
+      per(c.pgSharedBuffersUsedPct),
+      c.pgConnections,
+      mb(c.pgDatabaseBytes),
     ]);
   }
 

@@ -29,7 +29,12 @@ import { secondSpan } from '../verdict/spans.ts';
 import { checkMoment, missedText, type Span, type TargetDef } from '../verdict/targets.ts';
 import { computeVerdict } from '../verdict/verdict.ts';
 import { chooseDriver, dockerReaper } from './choose-driver.ts';
-import { fetchFiredAlerts, type FiredAlert } from './prometheus-alerts.ts';
+import { prometheusUrl } from './prometheus-alerts.ts';
+import { AlertTracker, AlertWatcher, type AlertSpan } from './alert-watcher.ts';
+import { SteadyStateDetector } from './steady-state.ts';
+import { trendReport } from '../verdict/trend.ts';
+import { fitToDataset } from '../load/scenario.ts';
+import { ServiceStatsPoller, serviceStatsTargets, type ServiceStatsRow } from '../monitor/service-stats.ts';
 import { cacheHitRate, killRecords, loadSummary, psiOf, stageExtras, SWAP_NOTICED_BYTES, type MemoryReading } from './run-bookkeeping.ts';
 import { RunOutputs, runJson } from './run-outputs.ts';
 import { processStart, reap, workDirOf, writeOwner, type OwnerRecord } from './run-registry.ts';
@@ -215,7 +220,21 @@ export class Run {
   /** Swap grew since the last reading: this second was spent swapping out. */
   private swapping = false;
   private prevSwap = 0;
-  private alerts: FiredAlert[] = [];
+  private alerts: { firing: AlertSpan[]; pending: AlertSpan[] } = { firing: [], pending: [] };
+  /** The profile's Prometheus alerts, read every 5 s while the run goes. */
+  private alertWatcher?: AlertWatcher;
+  /** Redis and PostgreSQL read once a second (timeseries.csv's cache columns), and those readings. */
+  private stats?: ServiceStatsPoller;
+  private cacheSeries: Array<{ t: number; row: ServiceStatsRow }> = [];
+  private peakPageCache = 0;
+  /** Each service's working set, one reading a second (for the trend fit). */
+  private serviceSeries = new Map<string, Array<{ t: number; v: number }>>();
+  /** Run second at which the first judged stage began. */
+  private judgedStartT?: number;
+  private readonly steady = new SteadyStateDetector();
+  private steadyPlan?: { untilSteady: boolean; maxS?: number };
+  private warmUpEndT?: number;
+  private judgedBeforeSteady: string[] = [];
   /** The app's cache counters when the first judged stage began. */
   private cacheAtJudgedStart?: Promise<{ hits: number; misses: number } | undefined>;
   /** Every event of the run (state.events keeps only the latest, for the screen). */
@@ -237,6 +256,7 @@ export class Run {
   private databaseUrl?: string;
   private host?: HostFacts;
   /** The kept dataset this run started from, with how long it took to build (if built now) and to copy. */
+  private datasetSkipped?: string;
   private dataset?: DatasetRecord & { built: boolean; copySeconds: number; residentAfterCopy: number };
   readonly runId: string;
   readonly runDir: string;
@@ -280,7 +300,7 @@ export class Run {
         cgroup: this.parent?.path,
         appUrl: this.stack.appUrl,
         host: this.host,
-        dataset: this.dataset ?? null,
+        dataset: this.dataset ?? (this.datasetSkipped ? { skipped: this.datasetSkipped } : null),
         ...this.spec.meta,
         ...extra,
       }),
@@ -302,7 +322,11 @@ export class Run {
         // Before anything starts: a taken port is one clear line, not a half-started stack.
         await (deps.checkPorts ?? ((s) => checkPortsFree(s, { includeMetricsPort: true })))(stack);
         // The dataset before the cgroup: building it is set-up, not the stack's memory.
-        if (stack.datasetBytes) await this.prepareDataset(stack.datasetBytes);
+        if (stack.datasetBytes && deps.driver?.name === 'docker') {
+          // Said, not silent: the docker driver keeps PostgreSQL's data in a Docker volume, which the kept copy is not put into yet.
+          this.datasetSkipped = 'the docker driver does not copy kept datasets into its volumes yet: the app seeded its small default (use --driver process for production-sized data)';
+          this.emit({ kind: 'info', detail: `dataset skipped: ${this.datasetSkipped}` });
+        } else if (stack.datasetBytes) await this.prepareDataset(stack.datasetBytes);
         this.parent = await deps.cgroups.create(`${RUNS_PARENT}/${this.runId}`);
         await this.parent.setMemoryLimit(stack.capBytes, stack.swapBytes);
         if (stack.cpus > 0) await this.parent.setCpuLimit(stack.cpus);
@@ -339,12 +363,22 @@ export class Run {
       }
       this.throwIfAborted();
       this.state.phase = 'running';
+      if (this.parent) {
+        const targets = serviceStatsTargets(stack);
+        if (targets.redis || targets.pgUrl) this.stats = new ServiceStatsPoller(targets);
+        const prom = prometheusUrl(stack);
+        if (prom && !spec.detach) {
+          this.alertWatcher = new AlertWatcher(prom, new AlertTracker((ms) => this.t(ms), this.emit));
+          this.alertWatcher.start();
+        }
+      }
       this.writeRunJson();
 
       if (spec.detach) return this.finish(undefined, undefined, undefined);
 
       if (spec.scenario) {
-        load = await this.runLoad(spec.scenario);
+        // Ids drawn over the whole dataset the run started from (its row counts), not the scenario's defaults.
+        load = await this.runLoad(this.dataset ? fitToDataset(spec.scenario, this.dataset.rows) : spec.scenario);
         if (stack.appService) cacheRate = cacheHitRate(await this.cacheAtJudgedStart, await readCacheCounters(stack.appUrl));
         if (this.acks) this.writes = await checkAcknowledged(this.acks, this.databaseUrl, { signal: this.internal.signal });
       } else {
@@ -353,11 +387,11 @@ export class Run {
         await this.endFaults();
       }
       this.throwIfAborted();
-      this.alerts = await fetchFiredAlerts(stack).catch((err: unknown) => {
-        debug('run', `no alerts from Prometheus: ${String(err)}`);
-        return [];
-      });
-      for (const a of this.alerts) this.emit({ kind: 'alert-firing', detail: `${a.name} (${a.state}${a.severity ? `, ${a.severity}` : ''}): ${a.summary ?? ''}` });
+      if (this.alertWatcher) {
+        await this.alertWatcher.stop();
+        this.alerts = this.alertWatcher.tracker.report();
+        this.alertWatcher = undefined;
+      }
     } catch (err) {
       failure = err;
     }
@@ -401,6 +435,40 @@ export class Run {
       service: spec.postgres.name,
       detail: `dataset ${spec.key}: ${gb(record.databaseBytes)} GB database (${record.rows.messages.toLocaleString('en-US')} messages, ${record.rows.documents.toLocaleString('en-US')} documents)${built ? `, seeded in ${record.seedSeconds.toFixed(0)} s` : ''}, copied in ${copy.copySeconds.toFixed(1)} s, ${(copy.residentAfter * 100).toFixed(1)} % of it left in the page cache`,
     });
+  }
+
+  /**
+   * The caches over the judged stages (the whole run when nothing was judged): Redis against its maxmemory
+   * and what it evicted, PostgreSQL's shared buffers in use and its buffer hit ratio.
+   */
+  private cacheSummary() {
+    const from = this.judgedStartT ?? 0;
+    const rows = this.cacheSeries.filter((r) => r.t >= from).map((r) => r.row);
+    const max = (f: (r: ServiceStatsRow) => number | undefined) => rows.reduce<number | undefined>((m, r) => (f(r) === undefined ? m : Math.max(m ?? -Infinity, f(r)!)), undefined);
+    const sum = (f: (r: ServiceStatsRow) => number | undefined) => rows.reduce((a, r) => a + (f(r) ?? 0), 0);
+    const mean = (f: (r: ServiceStatsRow) => number | undefined) => {
+      const v = rows.map(f).filter((x): x is number => x !== undefined);
+      return v.length ? v.reduce((a, b) => a + b, 0) / v.length : undefined;
+    };
+    const redis = this.stats?.last?.redis
+      ? {
+          maxmemoryBytes: this.stats.last.redis.maxmemory,
+          peakUsedMemoryBytes: max((r) => r.redisUsedMemory) ?? null,
+          evictedKeys: Math.round(sum((r) => r.redisEvictedPerS)),
+          expiredKeys: Math.round(sum((r) => r.redisExpiredPerS)),
+          evictedKeysWholeRun: this.stats.last.redis.evictedKeys,
+          keysAtEnd: this.stats.last.redis.keys,
+        }
+      : undefined;
+    const postgres = this.stats?.last?.pg
+      ? {
+          databaseBytes: this.stats.last.pg.databaseBytes,
+          sharedBuffersUsedPeakPct: max((r) => r.pgSharedBuffersUsedPct) ?? null,
+          bufferHitRatio: mean((r) => r.pgBufferHitRatio) ?? null,
+          connectionsPeak: max((r) => r.pgConnections) ?? null,
+        }
+      : undefined;
+    return { over: this.judgedStartT === undefined ? 'whole run' : `judged stages (from second ${from})`, redis, postgres };
   }
 
   private owner(): OwnerRecord {
@@ -452,6 +520,19 @@ export class Run {
     const t = this.t(s.at);
     this.state.elapsedS = t;
     this.memorySeries.push({ t, workingSet: s.stack.workingSet });
+    this.peakPageCache = Math.max(this.peakPageCache, s.stack.cache);
+    if (writeRow) {
+      for (const [name, m] of s.services) {
+        const series = this.serviceSeries.get(name) ?? [];
+        series.push({ t, v: m.workingSet });
+        this.serviceSeries.set(name, series);
+      }
+      if (this.stats) {
+        void this.stats.poll().then((row) => {
+          this.cacheSeries.push({ t, row });
+        }, () => undefined);
+      }
+    }
     this.noteMissed({ memory: { capBytes: this.stack.capBytes, peakWorkingSet: s.stack.workingSet } }, `at ${t} s`);
     if (s.stack.swap >= SWAP_NOTICED_BYTES && !this.swapSeen) {
       this.swapSeen = true;
@@ -476,6 +557,7 @@ export class Run {
       capBytes: this.stack.capBytes,
       swapping: this.swapping,
       psi: s && psiOf(s),
+      caches: this.stats?.latest,
     });
   }
 
@@ -488,18 +570,46 @@ export class Run {
     }
   }
 
+  /**
+   * The scenario's load. A first stage `until: steady` runs on its own until the stack is at steady state
+   * (or its bound), then the rest starts at once; the verdict sees only the rest.
+   */
   private async runLoad(scenario: Scenario): Promise<LoadResult> {
+    const first = scenario.stages[0];
+    if (first?.until === 'steady' && scenario.stages.length > 1) {
+      this.steadyPlan = { untilSteady: true, maxS: first.duration };
+      const warm = await this.runPart({ ...scenario, stages: [first] }, { offset: 0, count: scenario.stages.length, untilSteady: true });
+      this.warmUpEndT = this.t();
+      if (this.steady.reachedAtS === undefined && !this.internal.signal.aborted) {
+        this.emit({ kind: 'info', detail: `warm-up ended at its ${first.duration} s bound without steady state (${this.steady.check().reason}): the judged stages begin before steady state` });
+      }
+      void warm;
+      return this.runPart({ ...scenario, stages: scenario.stages.slice(1) }, { offset: 1, count: scenario.stages.length, untilSteady: false });
+    }
+    this.steadyPlan = { untilSteady: false, maxS: undefined };
+    return this.runPart(scenario, { offset: 0, count: scenario.stages.length, untilSteady: false });
+  }
+
+  private async runPart(scenario: Scenario, part: { offset: number; count: number; untilSteady: boolean }): Promise<LoadResult> {
     const total = scenario.stages.reduce((a, s) => a + s.duration, 0);
     const summaryFile = path.join(this.runDir, 'summary.csv');
     const loadStart = Date.now();
     this.loadStartT = this.t(loadStart);
     this.loadRunning = true;
     const run = startLoad(scenario, { baseUrl: this.stack.appUrl, model: this.spec.model, signal: this.internal.signal, allowRemote: this.spec.allowRemote, onAck: this.acks?.record });
-    this.startFaults(loadStart);
+    // Faults are timed from the start of the load that is judged: after an `until: steady` warm-up.
+    if (!part.untilSteady) this.startFaults(loadStart);
     run.on('stage', (st) => {
       if (!st.excluded && !this.cacheAtJudgedStart && this.stack.appService) this.cacheAtJudgedStart = readCacheCounters(this.stack.appUrl);
-      this.state.stage = { name: st.name, index: st.index, count: st.count, startedAtS: this.t(), durationS: st.durationS, excluded: st.excluded };
-      this.emit({ kind: 'stage-start', detail: `stage ${st.index + 1}/${st.count} ${st.name}: ${st.durationS} s${st.excluded ? ' (excluded from the verdict)' : ''}` });
+      if (!st.excluded) this.judgedStartT ??= this.t();
+      const index = st.index + part.offset;
+      this.state.stage = { name: st.name, index, count: part.count, startedAtS: this.t(), durationS: st.durationS, excluded: st.excluded };
+      const bound = part.untilSteady ? ` until steady state, at most ${st.durationS} s` : `: ${st.durationS} s`;
+      this.emit({ kind: 'stage-start', detail: `stage ${index + 1}/${part.count} ${st.name}${bound}${st.excluded ? ' (excluded from the verdict)' : ''}` });
+      if (!st.excluded && this.steady.reachedAtS === undefined) {
+        this.judgedBeforeSteady.push(st.name);
+        this.emit({ kind: 'info', detail: `judged stage ${st.name} begins before steady state (${this.steady.check().reason}): its figures include the caches filling` });
+      }
     });
     run.on('second', (w) => {
       this.loadWindows.push(w);
@@ -510,13 +620,14 @@ export class Run {
       this.writeRow(Date.now(), w);
       // Without a monitor (--target) the load's second is the tick.
       if (!this.parent) this.spec.reporter.onTick?.(this.state);
+      if (this.parent && this.feedSteady() && part.untilSteady) run.stop();
     });
     run.on('stage-end', (st: StageResult) => appendStageSummary(summaryFile, st, this.stageExtras(st)));
     try {
       return await run.done;
     } finally {
       this.loadRunning = false;
-      await this.endFaults();
+      if (!part.untilSteady) await this.endFaults();
     }
   }
 
@@ -529,6 +640,36 @@ export class Run {
   /** Undo what is still active (a paused service must not meet the teardown frozen). */
   private async endFaults(): Promise<void> {
     if (this.faultRunner) this.faultWindows = await this.faultRunner.finish();
+  }
+
+  /** This second's figures to the steady-state detector; true once steady (an event the first time). */
+  private feedSteady(): boolean {
+    const c = this.stats?.latest ?? {};
+    const was = this.steady.reachedAtS;
+    const v = this.steady.add({
+      t: this.t(),
+      workingSet: this.lastSample?.stack.workingSet ?? 0,
+      hitRatio: c.redisHitRatio,
+      redisUsed: c.redisUsedMemory,
+      redisMax: c.redisMaxmemory,
+      redisEvictedPerS: c.redisEvictedPerS,
+      redisKeys: c.redisKeys,
+    });
+    if (v.steady && was === undefined) this.emit({ kind: 'info', detail: `steady state at second ${this.steady.reachedAtS} of the run: ${v.reason}` });
+    return v.steady;
+  }
+
+  /** What report.json and run.json say about steady state. */
+  private steadyReport() {
+    return {
+      warmUp: this.steadyPlan?.untilSteady ? `until steady, at most ${this.steadyPlan.maxS} s` : 'fixed stages',
+      reached: this.steady.reachedAtS !== undefined,
+      reachedAtS: this.steady.reachedAtS ?? null,
+      warmUpEndedAtS: this.warmUpEndT ?? null,
+      judgedFromS: this.judgedStartT ?? null,
+      judgedStagesBeforeSteady: this.judgedBeforeSteady,
+      stillMoving: this.steady.reachedAtS === undefined ? this.steady.check().reason : null,
+    };
   }
 
   /**
@@ -551,6 +692,8 @@ export class Run {
     this.state.phase = 'stopping';
     await this.faultRunner?.finish().catch((err: unknown) => debug('run', `faults undo: ${String(err)}`));
     this.monitor?.stop();
+    this.stats?.close();
+    void this.alertWatcher?.stop();
     await this.deps.driver?.down().catch((err: unknown) => debug('run', `driver down: ${String(err)}`));
     this.exporter?.close();
     await this.proxies?.close();
@@ -582,6 +725,19 @@ export class Run {
     // A last reading before anything stops: the peak and the kill counters as the run left them.
     await this.sampleNow();
     await this.teardown();
+    // Growth over the judged time: the working set's line, its slope and where it leads.
+    const from = this.judgedStartT;
+    const judged = <T extends { t: number }>(xs: T[]) => (from === undefined ? [] : xs.filter((x) => x.t >= from));
+    const trend = this.parent
+      ? trendReport(
+          judged(this.memorySeries).map((m) => ({ t: m.t, v: m.workingSet })),
+          Object.fromEntries([...this.serviceSeries].map(([name, xs]) => [name, judged(xs)])),
+          { safetyLineBytes: this.stack.safetyLineBytes, capBytes: this.stack.capBytes },
+        )
+      : undefined;
+    if (trend) this.emit({ kind: 'info', detail: trend.line });
+    const horizon = this.stack.targets.growthHorizonS ?? 0;
+    const growth = load && this.parent ? { judgedS: load.overall.durationS, projectedBytes: trend ? trend.stack.endBytes + trend.stack.growthBytesPerS * horizon : undefined } : undefined;
     const verdict = computeVerdict({
       targets: this.stack.targets,
       capBytes: this.parent ? this.stack.capBytes : 0,
@@ -606,14 +762,30 @@ export class Run {
             lost: this.writes && this.writes.notChecked === undefined ? this.writes.lostWrites : null,
           })
         : undefined,
+      extraSpan: growth ? { growth } : undefined,
     });
     this.state.verdict = verdict;
     this.state.phase = 'done';
     for (const s of this.state.services) if (s.status !== 'unavailable') s.status = 'stopped';
     this.emit({ kind: 'run-end', detail: interrupted ? 'interrupted' : verdict.pass ? 'targets met' : 'targets missed' });
     const exitCode = interrupted ? EXIT.interrupted : verdict.pass ? EXIT.ok : EXIT.targetsMissed;
-    this.outputs.writeJson('report.json', { runId: this.runId, ...this.spec.meta, exitCode, verdict, alertsFired: this.alerts, load: load ? loadSummary(load) : null });
-    this.writeRunJson({ endedAt: new Date().toISOString(), exitCode, interrupted: Boolean(interrupted) });
+    const caches = this.cacheSummary();
+    const memory = { peakWorkingSetBytes: this.memorySeries.reduce((m, x) => Math.max(m, x.workingSet), 0), peakPageCacheBytes: this.peakPageCache };
+    const steadyState = this.spec.scenario && this.parent ? this.steadyReport() : null;
+    this.outputs.writeJson('report.json', {
+      runId: this.runId,
+      ...this.spec.meta,
+      exitCode,
+      verdict,
+      alertsFired: this.alerts.firing,
+      alertsPending: this.alerts.pending,
+      load: load ? loadSummary(load) : null,
+      memory,
+      caches,
+      steadyState,
+      trend: trend ?? null,
+    });
+    this.writeRunJson({ endedAt: new Date().toISOString(), exitCode, interrupted: Boolean(interrupted), steadyState, database: caches.postgres ? { sizeBytes: caches.postgres.databaseBytes } : null });
     // report.html from the files just written (every row is on disk: the CSVs are written synchronously).
     // A report that cannot be drawn is said, never a reason to lose the run's verdict or exit code.
     try {

@@ -19,6 +19,7 @@ const TG: Targets = {
   minFreeBytes: 800 * MB,
   minCacheHitRate: 0.5,
   maxErrorRate: 0.1,
+  growthHorizonS: 7 * 86400,
 };
 
 const load = (over: Partial<NonNullable<Span['load']>> = {}): Span => ({
@@ -32,6 +33,12 @@ const CASES: Record<string, { pass: Span; fail: Span; failValue: number; absent:
   p99_latency: { pass: load({ p99Ms: 999 }), fail: load({ p99Ms: 1000 }), failValue: 1000, absent: { oomKills: 0 } },
   error_rate: { pass: load({ failed: 10 }), fail: load({ failed: 11 }), failValue: 0.11, absent: { oomKills: 0 } },
   cache_hit_rate: { pass: { cacheHitRate: 0.5 }, fail: { cacheHitRate: 0.49 }, failValue: 0.49, absent: load() },
+  growth: {
+    pass: { memory: { capBytes: 4 * GB }, growth: { judgedS: 600, projectedBytes: 4 * GB } },
+    fail: { memory: { capBytes: 4 * GB }, growth: { judgedS: 600, projectedBytes: 4 * GB + 1 } },
+    failValue: -1,
+    absent: load(),
+  },
   oom_kills: { pass: { oomKills: 0 }, fail: { oomKills: 1 }, failValue: 1, absent: load() },
   free_memory: {
     pass: { memory: { capBytes: 4 * GB, peakWorkingSet: 4 * GB - 800 * MB } },
@@ -109,6 +116,13 @@ describe('the table of targets', () => {
     expect(checkMoment(load({ okRps: 99, offeredRps: 100, seconds: 1 }), TG, [targetDef('throughput')])[0]!.pass).toBe(true);
     expect(checkMoment(load({ okRps: 97, offeredRps: 100, seconds: 1 }), TG, [targetDef('throughput')])[0]!.pass).toBe(false);
     expect(judge(targetDef('throughput'), load({ okRps: 99, seconds: 60 }), TG)!.pass).toBe(false);
+  });
+
+  it('judges growth only when the judged time is long enough, else "not judged"; no horizon, no row', () => {
+    const short = judge(targetDef('growth'), { memory: { capBytes: 4 * GB }, growth: { judgedS: 300, projectedBytes: GB } }, TG)!;
+    expect(short).toMatchObject({ pass: false, measured: null });
+    expect(short.notJudged).toMatch(/^5 min judged; a growth trend needs at least 10 min/);
+    expect(judge(targetDef('growth'), { memory: { capBytes: 4 * GB }, growth: { judgedS: 900, projectedBytes: GB } }, { ...TG, growthHorizonS: undefined })).toBeUndefined();
   });
 
   it('counts a second in which nothing completed as a throughput miss (a stall)', () => {

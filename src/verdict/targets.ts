@@ -11,6 +11,12 @@
 import type { TargetResult } from '../model/index.ts';
 import type { Targets } from '../profile/stack.ts';
 import { formatTargetValue } from '../report/format.ts';
+import { MIN_GROWTH_JUDGED_S } from './trend.ts';
+
+/** `7 days`, `12 h`. */
+function formatHorizon(s: number): string {
+  return s >= 86400 ? `${+(s / 86400).toFixed(1)} days` : `${+(s / 3600).toFixed(1)} h`;
+}
 
 export type Comparator = TargetResult['comparator'];
 export type TargetUnit = TargetResult['unit'];
@@ -43,6 +49,11 @@ export interface Span {
   oomKills?: number;
   /** The kills themselves, for the verdict's note. */
   kills?: Array<{ t: number; service: string }>;
+  /**
+   * The working set's trend over the judged time (trend.ts): how long was judged, and the stack's working
+   * set projected to the profile's growth horizon at the fitted slope (absent when no line was fitted).
+   */
+  growth?: { judgedS: number; projectedBytes?: number };
   /** Cache hit rate over the span; null when the app did not answer; absent when there is no app to ask. */
   cacheHitRate?: number | null;
   /** Acknowledged writes looked up in the database after the load; absent when the load made none to check. */
@@ -160,6 +171,22 @@ export const TARGETS: readonly TargetDef[] = [
     limit: (tg) => tg.minCacheHitRate,
     measure: (s) => s.cacheHitRate,
     note: (s) => (s.cacheHitRate === null ? 'the app did not answer /metrics' : undefined),
+  },
+  {
+    name: 'growth',
+    label: 'cap − working set at the horizon (trend)',
+    unit: 'bytes',
+    comparator: '>=',
+    // The cap not reached within the profile's horizon at the slope the judged time showed.
+    limit: () => 0,
+    measure: (s, tg) => {
+      if (!s.growth || !tg.growthHorizonS || !s.memory) return undefined;
+      if (s.growth.judgedS < MIN_GROWTH_JUDGED_S || s.growth.projectedBytes === undefined) {
+        return notJudged(`${Math.floor(s.growth.judgedS / 60)} min judged; a growth trend needs at least ${MIN_GROWTH_JUDGED_S / 60} min (run the soak scenario)`);
+      }
+      return s.memory.capBytes - s.growth.projectedBytes;
+    },
+    note: (_s, tg) => (tg.growthHorizonS ? `the stack's working set ${formatHorizon(tg.growthHorizonS)} from now at the judged slope, below the cap` : undefined),
   },
   {
     name: 'oom_kills',

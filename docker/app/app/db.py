@@ -36,7 +36,7 @@ class Database:
             return
         size = self.pool.get_size()
         metrics.DB_POOL_OPEN.set(size)
-        metrics.DB_CONNECTIONS.set(size - self.pool.get_idle_size())
+        metrics.DB_POOL_IN_USE.set(size - self.pool.get_idle_size())
 
     def acquire(self, timeout: float = 5.0):
         assert self.pool is not None

@@ -163,10 +163,15 @@ async def prometheus_metrics() -> Response:
     database.sample()
     try:
         async with database.acquire(timeout=2) as conn:
-            metrics.SCRAPE_TIME.database_size = float(await dbq.fetchval(
-                conn, "database_size", "SELECT pg_database_size(current_database())"))
+            row = await dbq.fetchrow(
+                conn, "database_size",
+                "SELECT pg_database_size(current_database()) AS size,"
+                " (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend') AS conns")
+            metrics.SCRAPE_TIME.database_size = float(row["size"])
+            metrics.SCRAPE_TIME.db_connections = float(row["conns"])
     except Exception:
         metrics.SCRAPE_TIME.database_size = float("nan")
+        metrics.SCRAPE_TIME.db_connections = float("nan")
     return Response(content=metrics.render(), media_type=metrics.CONTENT_TYPE_LATEST)
 
 

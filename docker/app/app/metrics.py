@@ -30,8 +30,8 @@ DB_QUERY = Histogram(
 API_REQUEST = Histogram(
     "api_request_duration_seconds", "HTTP request time, by route template",
     ["method", "route", "status"], buckets=_API_BUCKETS)
-DB_CONNECTIONS = Gauge(
-    "db_connections", "PostgreSQL connections checked out of the pool (in use)",
+DB_POOL_IN_USE = Gauge(
+    "db_pool_connections_in_use", "PostgreSQL connections checked out of the pool (in use)",
     multiprocess_mode="livesum")
 DB_POOL_OPEN = Gauge(
     "db_pool_connections_open", "PostgreSQL connections open in the pool (in use + idle)",
@@ -111,11 +111,17 @@ class ScrapeTimeCollector:
 
     def __init__(self) -> None:
         self.database_size = float("nan")
+        self.db_connections = float("nan")
 
     def collect(self) -> Iterable:
         yield GaugeMetricFamily(
             "postgresql_database_size", "Size of the app's PostgreSQL database in bytes",
             value=self.database_size)
+        # PostgreSQL's own count (pg_stat_activity), every worker's pool and anyone else connected:
+        # what the seed's `db_connections > 80` alert is about (max_connections is 100).
+        yield GaugeMetricFamily(
+            "db_connections", "Client connections to PostgreSQL (pg_stat_activity), all workers",
+            value=self.db_connections)
 
 
 SCRAPE_TIME = ScrapeTimeCollector()

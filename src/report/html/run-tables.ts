@@ -192,7 +192,7 @@ export function hostTable(run: RunFolder): string {
   return table({ head: ['host', ''], rows: rows.map(([k, v]) => ({ cells: [esc(k), esc(v)] })) });
 }
 
-const SHOWN_EVENTS = new Set(['run-start', 'service-ready', 'service-exit', 'oom-kill', 'service-restart', 'service-unavailable', 'swap-start', 'stage-start', 'target-missed', 'alert-firing', 'fault-start', 'fault-end', 'run-end', 'info']);
+const SHOWN_EVENTS = new Set(['run-start', 'service-ready', 'service-exit', 'oom-kill', 'service-restart', 'service-unavailable', 'swap-start', 'stage-start', 'target-missed', 'alert-firing', 'alert-resolved', 'fault-start', 'fault-end', 'run-end', 'info']);
 
 export function eventsTable(run: RunFolder): string {
   const rows = run.events.filter((e) => SHOWN_EVENTS.has(e.event));

@@ -16,9 +16,11 @@ const LABELS: Record<RunEventKind, string> = {
   'swap-start': 'swap',
   'stage-start': 'stage',
   'target-missed': 'missed',
+  'alert-pending': 'pending',
   'alert-firing': 'alert',
   'fault-start': 'fault',
   'fault-end': 'fault end',
+  'alert-resolved': 'resolved',
   'run-end': 'run end',
   info: 'info',
 };
@@ -42,6 +44,7 @@ export function eventTone(kind: RunEventKind): Tone {
     case 'swap-start':
     case 'fault-start':
     case 'service-unavailable':
+    case 'alert-pending':
       return 'warn';
     case 'service-ready':
       return 'good';

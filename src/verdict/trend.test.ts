@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest';
+import { fitLine, secondsUntil, trendReport } from './trend.ts';
+
+const MB = 1024 * 1024;
+const GB = 1024 * MB;
+
+describe('working-set trend', () => {
+  it('fits the slope of a growing working set and projects the lines it crosses', () => {
+    // 1 GB growing 3 MB/min for 10 minutes.
+    const pts = Array.from({ length: 600 }, (_, i) => ({ t: 100 + i, v: GB + (i * 3 * MB) / 60 }));
+    const f = fitLine(pts)!;
+    expect(f.slope * 60 / MB).toBeCloseTo(3, 6);
+    expect(f.r2).toBeCloseTo(1, 6);
+    const r = trendReport(pts, { app: pts }, { safetyLineBytes: 3.2 * GB, capBytes: 4 * GB })!;
+    expect(r.stack.slopeMbPerMin).toBe(3);
+    // From ~1.03 GB at the end to 4 GB at 3 MB/min: ~1014 minutes.
+    expect(r.stack.capInS! / 60).toBeCloseTo((4 * 1024 - (1024 + 3 * 599 / 60)) / 3, 0);
+    expect(r.line).toMatch(/^working set \+3\.0 MB\/min \(R² 1\.00\) over 10 min judged: 3\.2 GB line reached in 12 h, cap reached in 17 h$/);
+    expect(r.services.app!.slopeMbPerMin).toBe(3);
+  });
+
+  it('says never for a flat or falling line, and fits nothing under 2 minutes', () => {
+    const flat = Array.from({ length: 200 }, (_, i) => ({ t: i, v: GB + (i % 2) * MB }));
+    const r = trendReport(flat, {}, { safetyLineBytes: 3.2 * GB, capBytes: 4 * GB })!;
+    expect(r.line).toMatch(/3\.2 GB line never reached at this slope, cap never reached at this slope/);
+    expect(trendReport(flat.slice(0, 100), {}, { safetyLineBytes: 3.2 * GB, capBytes: 4 * GB })).toBeUndefined();
+    expect(secondsUntil({ slope: -1, end: 0, r2: 0, points: 2, spanS: 1 }, 10)).toBeNull();
+  });
+});

@@ -1,0 +1,96 @@
+/**
+ * Growth: a least-squares line through the working set over the judged seconds (the stack, and each
+ * service), its slope in MB/min, and when the stack would cross the safety line and the cap if it kept
+ * that slope. Fitted only when at least MIN_TREND_S were judged: a shorter stretch is noise, not a trend.
+ */
+export const MIN_TREND_S = 120;
+/** A growth target needs this much judged time before a slope says anything about days ahead. */
+export const MIN_GROWTH_JUDGED_S = 600;
+/** Below this share of explained variance a slope is scatter, not growth. */
+export const MIN_R2 = 0.05;
+
+export interface LineFit {
+  /** Bytes per second. */
+  slope: number;
+  /** Value of the line at the last point, bytes. */
+  end: number;
+  /** Share of the variance the line explains (0..1); 0 for a flat series. */
+  r2: number;
+  points: number;
+  /** Seconds between the first and last point. */
+  spanS: number;
+}
+
+export function fitLine(points: Array<{ t: number; v: number }>): LineFit | undefined {
+  const n = points.length;
+  if (n < 2) return undefined;
+  let st = 0, sv = 0;
+  for (const p of points) {
+    st += p.t;
+    sv += p.v;
+  }
+  const mt = st / n, mv = sv / n;
+  let stt = 0, stv = 0, svv = 0;
+  for (const p of points) {
+    stt += (p.t - mt) ** 2;
+    stv += (p.t - mt) * (p.v - mv);
+    svv += (p.v - mv) ** 2;
+  }
+  if (stt === 0) return undefined;
+  const slope = stv / stt;
+  const last = points[n - 1]!.t;
+  return { slope, end: mv + slope * (last - mt), r2: svv === 0 ? 0 : (stv * stv) / (stt * svv), points: n, spanS: last - points[0]!.t };
+}
+
+/** Seconds until the line reaches `level` from its end; null when it never does (flat or falling), 0 when already past. */
+export function secondsUntil(fit: LineFit, level: number): number | null {
+  if (fit.end >= level) return 0;
+  if (fit.slope <= 0) return null;
+  return (level - fit.end) / fit.slope;
+}
+
+export interface TrendReport {
+  judgedS: number;
+  stack: { slopeMbPerMin: number; r2: number; endBytes: number; safetyLineInS: number | null; capInS: number | null; growthBytesPerS: number };
+  services: Record<string, { slopeMbPerMin: number; r2: number }>;
+  /** The one line the report and the screen print. */
+  line: string;
+}
+
+const MB = 1024 * 1024;
+
+/** `17 h`, `42 min`, `3.2 days`. */
+export function formatSpan(seconds: number): string {
+  if (seconds < 3600) return `${Math.max(1, Math.round(seconds / 60))} min`;
+  if (seconds < 72 * 3600) return `${(seconds / 3600).toFixed(seconds < 10 * 3600 ? 1 : 0)} h`;
+  return `${(seconds / 86400).toFixed(1)} days`;
+}
+
+export function trendReport(
+  stack: Array<{ t: number; v: number }>,
+  services: Record<string, Array<{ t: number; v: number }>>,
+  opts: { safetyLineBytes: number; capBytes: number },
+): TrendReport | undefined {
+  const fit = fitLine(stack);
+  if (!fit || fit.spanS + 1 < MIN_TREND_S) return undefined;
+  const perMin = (f: LineFit) => Math.round(((f.slope * 60) / MB) * 100) / 100;
+  // A slope the line barely explains (R² under 0.05: the readings scatter around a flat level) is no growth.
+  const grows = fit.slope > 0 && fit.r2 >= MIN_R2;
+  const flat = { ...fit, slope: grows ? fit.slope : Math.min(0, fit.slope) };
+  const safety = secondsUntil(flat, opts.safetyLineBytes);
+  const cap = secondsUntil(flat, opts.capBytes);
+  const svc: TrendReport['services'] = {};
+  for (const [name, pts] of Object.entries(services)) {
+    const f = fitLine(pts);
+    if (f) svc[name] = { slopeMbPerMin: perMin(f), r2: Math.round(f.r2 * 100) / 100 };
+  }
+  const s = perMin(fit);
+  const when = (x: number | null, what: string) => (x === null ? `${what} never reached at this slope` : x === 0 ? `${what} already reached` : `${what} reached in ${formatSpan(x)}`);
+  const line = `working set ${s >= 0 ? '+' : ''}${s.toFixed(1)} MB/min (R² ${fit.r2.toFixed(2)}) over ${Math.round((fit.spanS + 1) / 60)} min judged: ${when(safety, `${(opts.safetyLineBytes / 1024 ** 3).toFixed(1)} GB line`)}, ${when(cap, 'cap')}`;
+  return {
+    judgedS: fit.spanS + 1,
+    stack: { slopeMbPerMin: s, r2: Math.round(fit.r2 * 100) / 100, endBytes: Math.round(fit.end), safetyLineInS: safety === null ? null : Math.round(safety), capInS: cap === null ? null : Math.round(cap), growthBytesPerS: Math.max(0, flat.slope) },
+    services: svc,
+    line,
+  };
+}
