@@ -163,26 +163,26 @@ def _corpus(rng: random.Random, size: int) -> bytes:
 _BATCH_SQL = [
     # (statement, which of the batch's arguments it takes)
     ("""INSERT INTO users (id, username, email, created_at)
-        SELECT g, 'user' || g, 'user' || g || '@example.com', to_timestamp($3) + g * interval '1 second'
+        SELECT g, 'user' || g, 'user' || g || '@example.com', to_timestamp($3::bigint) + g * interval '1 second'
         FROM generate_series($1::bigint, $1::bigint + $2 - 1) g""", (1, 2, 8)),
     ("""INSERT INTO conversations (id, user_id, title, created_at, updated_at)
-        SELECT g, $1::bigint + floor(random() * $2)::bigint,
+        SELECT g, $1::bigint + floor(random() * $2::bigint)::bigint,
                'conversation ' || g || ': ' || convert_from(substring($5::bytea FROM 1 + floor(random() * 100000)::int FOR 24), 'UTF8'),
-               to_timestamp($6), to_timestamp($6)
+               to_timestamp($6::bigint), to_timestamp($6::bigint)
         FROM generate_series($3::bigint, $3::bigint + $4 - 1) g""", (1, 2, 3, 4, 7, 8)),
     ("""INSERT INTO messages (conversation_id, role, content, created_at)
         SELECT c.id, CASE WHEN k % 2 = 1 THEN 'user' ELSE 'assistant' END,
                convert_from(substring($3::bytea FROM 1 + floor(random() * (length($3::bytea) - l.len::int))::int FOR l.len::int), 'UTF8'),
-               to_timestamp($4) + k * interval '30 seconds'
+               to_timestamp($4::bigint) + k * interval '30 seconds'
         FROM (SELECT g AS id, least(3000, floor(2 / (1 - random()) ^ (1 / 1.1)))::int AS n
               FROM generate_series($1::bigint, $1::bigint + $2 - 1) g) c
         CROSS JOIN LATERAL generate_series(1, c.n) k
         CROSS JOIN LATERAL (SELECT floor(exp(ln(20) + random() * ln(300)))::int + (k * 0) AS len) l
         ORDER BY random()""", (3, 4, 7, 8)),
     ("""INSERT INTO documents (id, user_id, title, content, created_at)
-        SELECT g, $1::bigint + floor(random() * $2)::bigint, 'document ' || g,
+        SELECT g, $1::bigint + floor(random() * $2::bigint)::bigint, 'document ' || g,
                convert_from(substring($5::bytea FROM 1 + floor(random() * (length($5::bytea) - l.len::int))::int FOR l.len::int), 'UTF8'),
-               to_timestamp($6)
+               to_timestamp($6::bigint)
         FROM generate_series($3::bigint, $3::bigint + $4 - 1) g
         CROSS JOIN LATERAL (SELECT CASE WHEN random() < 0.02
                                    THEN floor(exp(ln(512 * 1024) + random() * ln(4)))::int
