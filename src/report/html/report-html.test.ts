@@ -39,7 +39,8 @@ describe('run charts', () => {
   it('the cache chart is skipped with a reason when the run has no cache columns, drawn when it has them', () => {
     const run = loadRunFolder(okDir);
     const skipped = cacheChart(run);
-    expect(isSkipped(skipped) && skipped.skipped).toMatch(/no cache or Redis columns/);
+    // Runs now always carry the cache columns; a stack without Redis leaves them empty.
+    expect(isSkipped(skipped) && skipped.skipped).toMatch(/no cache or Redis columns|recorded no Redis figure/);
     const ts = fs.readFileSync(path.join(okDir, 'timeseries.csv'), 'utf8').trim().split('\n');
     // The columns the production-shaped runs add (issue 11's names).
     const withRedis = [
@@ -63,7 +64,7 @@ describe('run charts', () => {
     const run = loadRunFolder(okDir);
     run.series = { ...run.series, num: (c: string) => (c.startsWith('latency') || c.startsWith('rate') ? run.series.t.map(() => null) : loadRunFolder(okDir).series.num(c)) };
     const charts = runCharts(run);
-    expect(charts.filter(isSkipped).map((c) => c.id)).toEqual(['latency', 'throughput', 'cache']);
+    expect(charts.filter(isSkipped).map((c) => c.id)).toEqual(['latency', 'throughput', 'cache', 'postgres']);
   });
 });
 
@@ -178,7 +179,8 @@ describe('a --target run (no stack of its own)', () => {
     expect(charts.filter(isSkipped).map((c) => [c.id, c.skipped])).toEqual([
       ['memory', expect.stringMatching(/no stack of its own/)],
       ['swap-psi', expect.stringMatching(/no stack of its own/)],
-      ['cache', expect.stringMatching(/no cache or Redis columns/)],
+      ['cache', expect.stringMatching(/no cache or Redis columns|recorded no Redis figure/)],
+      ['postgres', expect.stringMatching(/no PostgreSQL figure/)],
     ]);
     const html = renderRunReport(run);
     expect(html).toContain('none (no stack: --target)');
