@@ -209,7 +209,10 @@ async function stopPostgres(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((r) => child.once('exit', r));
   process.kill(-child.pid!, 'SIGINT'); // fast shutdown: a checkpoint, then a clean exit
-  await Promise.race([exited, new Promise((r) => setTimeout(r, 60_000))]);
+  let timer: NodeJS.Timeout | undefined;
+  // A timer left pending would keep `simulate setup` alive for its whole minute after the build.
+  await Promise.race([exited, new Promise((r) => (timer = setTimeout(r, 60_000)))]);
+  clearTimeout(timer);
   if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, 'SIGKILL');
 }
 

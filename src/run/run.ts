@@ -613,7 +613,9 @@ export class Run {
     });
     run.on('second', (w) => {
       this.loadWindows.push(w);
-      if (!w.excluded) this.noteMissed(secondSpan(w), `in second ${this.loadStartT + w.t} of the run`);
+      // The first second after an `until: steady` warm-up has no requests carried in from before (that load
+      // was stopped): its completions start from zero, which is the hand-over, not the stack.
+      if (!w.excluded && !(part.offset > 0 && w.t === 0)) this.noteMissed(secondSpan(w), `in second ${this.loadStartT + w.t} of the run`);
       applyLoadWindow(this.state, w, run.model);
       if (!this.parent) this.state.elapsedS = this.t();
       this.state.timeLeftS = Math.max(0, Math.ceil(total - (Date.now() - loadStart) / 1000));

@@ -1,6 +1,6 @@
 /**
  * When is the stack at steady state? When its caches are full and its figures stop moving: Redis at its
- * maxmemory (or every key the load asks for already cached: the key count no longer grows), and over two
+ * maxmemory (or no longer filling: every key the load asks for often is cached), and over two
  * back-to-back 10 s windows the cache hit rate moved by at most 2 points and the stack's working set by at
  * most 2 %. A warm-up `until: steady` ends there; every run reports whether and when it got there.
  */
@@ -25,6 +25,8 @@ export interface SteadyVerdict {
 export const STEADY_WINDOW_S = 10;
 export const HIT_RATE_POINTS = 0.02;
 export const WORKING_SET_SHARE = 0.02;
+/** Redis gaining less than this share of its maxmemory from one 10 s window to the next has stopped filling. */
+export const REDIS_FILL_SHARE = 0.02;
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
@@ -49,15 +51,17 @@ export class SteadyStateDetector {
     const prev = this.samples.slice(0, w);
     const last = this.samples.slice(w);
     const now = last.at(-1)!;
-    // The cache: full (at maxmemory, or evicting), or holding every key asked for (no longer growing).
+    // The cache: full (at maxmemory, or evicting), or no longer filling: it gained less than 2 % of its
+    // maxmemory between the two windows (a small key space all cached; what is left is the long tail).
     const hasRedis = last.some((x) => x.redisUsed !== undefined);
     if (hasRedis) {
       const full = now.redisMax !== undefined && now.redisMax > 0 && (now.redisUsed ?? 0) >= 0.95 * now.redisMax;
       const evicting = last.some((x) => (x.redisEvictedPerS ?? 0) > 0);
-      const k0 = prev.find((x) => x.redisKeys !== undefined)?.redisKeys;
-      const k1 = now.redisKeys;
-      const keysSettled = k0 !== undefined && k1 !== undefined && k1 <= k0 * 1.01;
-      if (!full && !evicting && !keysSettled) {
+      const up = prev.map((x) => x.redisUsed).filter((x): x is number => x !== undefined);
+      const ul = last.map((x) => x.redisUsed).filter((x): x is number => x !== undefined);
+      const ref = now.redisMax && now.redisMax > 0 ? now.redisMax : Math.max(...ul, 1);
+      const settled = up.length > 0 && ul.length > 0 && mean(ul) - mean(up) < REDIS_FILL_SHARE * ref;
+      if (!full && !evicting && !settled) {
         const pct = now.redisMax ? ` (${((100 * (now.redisUsed ?? 0)) / now.redisMax).toFixed(0)} % of maxmemory)` : '';
         return { steady: false, reason: `Redis still filling${pct}` };
       }
@@ -73,6 +77,6 @@ export class SteadyStateDetector {
     if (wp > 0 && Math.abs(wl - wp) / wp > WORKING_SET_SHARE) {
       return { steady: false, reason: `working set still moving (${(wp / 1024 ** 2).toFixed(0)} → ${(wl / 1024 ** 2).toFixed(0)} MB)` };
     }
-    return { steady: true, reason: `${hasRedis ? 'Redis full or every key cached, ' : ''}hit rate within ${HIT_RATE_POINTS * 100} points and working set within ${WORKING_SET_SHARE * 100} % over ${w} s windows` };
+    return { steady: true, reason: `${hasRedis ? 'Redis full or no longer filling, ' : ''}hit rate within ${HIT_RATE_POINTS * 100} points and working set within ${WORKING_SET_SHARE * 100} % over ${w} s windows` };
   }
 }

@@ -182,7 +182,8 @@ export const TARGETS: readonly TargetDef[] = [
     measure: (s, tg) => {
       if (!s.growth || !tg.growthHorizonS || !s.memory) return undefined;
       if (s.growth.judgedS < MIN_GROWTH_JUDGED_S || s.growth.projectedBytes === undefined) {
-        return notJudged(`${Math.floor(s.growth.judgedS / 60)} min judged; a growth trend needs at least ${MIN_GROWTH_JUDGED_S / 60} min (run the soak scenario)`);
+        const judged = s.growth.judgedS < 120 ? `${Math.round(s.growth.judgedS)} s` : `${Math.floor(s.growth.judgedS / 60)} min`;
+        return notJudged(`${judged} judged; a growth trend needs at least ${MIN_GROWTH_JUDGED_S / 60} min (run the soak scenario)`);
       }
       return s.memory.capBytes - s.growth.projectedBytes;
     },
