@@ -49,7 +49,7 @@ const engine = await dockerAvailable();
 describe.skipIf(!isRoot)(`faults under load, process driver (${isRoot ? 'root' : ROOT_SKIP})`, () => {
   it('kill postgres, pause redis, +latency to redis, a memory hog: each on the timeline with a row; nothing acknowledged lost', async () => {
     const r = await simulate(
-      ['--profile', '4gb', '--driver', 'process', '--duration', '50', '--no-tui', '--out', out,
+      ['--profile', '4gb', '--driver', 'process', '--data', '64m', '--duration', '50', '--no-tui', '--out', out,
         '--fault', 'kill postgres@10s', '--fault', 'pause redis@20s+3s', '--fault', 'latency redis 40ms@27s+3s', '--fault', 'hog 256m@33s+3s'],
       { timeoutMs: 500_000 },
     );
@@ -125,7 +125,7 @@ describe.skipIf(!!dockerSkip)(`faults under load, docker driver${dockerSkip ? ` 
       }
     })();
     const r = await simulate(
-      ['--profile', '4gb', '--driver', 'docker', '--duration', '50', '--no-tui', '--out', out,
+      ['--profile', '4gb', '--driver', 'docker', '--data', 'none', '--duration', '50', '--no-tui', '--out', out,
         '--fault', 'kill redis@8s', '--fault', 'pause app@16s+2s', '--fault', 'stop redis@22s+3s', '--fault', 'loss redis 20%@30s+3s', '--fault', 'disk-full redis@36s+3s'],
       { timeoutMs: 500_000 },
     );

@@ -91,7 +91,7 @@ describe.skipIf(!chromium)(`report.html in Chromium, synthetic run folders (${ch
 describe.skipIf(!chromium || !isRoot)(`report.html of real runs in Chromium (${!chromium ? CHROMIUM_SKIP : !isRoot ? ROOT_SKIP : 'root, chromium'})`, () => {
   it('4gb: the run writes report.html; no console error, no request, every chart drawn', async () => {
     const out = path.join(tmp, 'real-4gb');
-    const r = await simulate(['--profile', '4gb', '--driver', 'process', '--duration', '20', '--no-tui', '--out', out], { timeoutMs: 400_000 });
+    const r = await simulate(['--profile', '4gb', '--driver', 'process', '--data', '64m', '--duration', '20', '--no-tui', '--out', out], { timeoutMs: 400_000 });
     expect([0, 1], r.stderr.slice(-2000)).toContain(r.code);
     const dir = newestRunDir(out);
     const file = path.join(dir, 'report.html');
