@@ -100,6 +100,7 @@ tr.fail td:first-child { border-left: 3px solid var(--fail); } tr.pass td:first-
 .chart .plot:hover .u-legend .u-value, .chart .plot:hover .u-legend tr:first-child { display: revert; }
 .single .layout { grid-template-columns: 1fr; }
 .events { max-height: 420px; overflow: auto; }
+button.zoom { font: inherit; font-size: 12px; margin: 0 0 4px; padding: 1px 8px; cursor: pointer; }
 footer { color: var(--muted); font-size: 12px; margin-top: 32px; }
 @media (max-width: 1000px) { .layout { grid-template-columns: 1fr; } }
 @media print {
@@ -107,6 +108,7 @@ footer { color: var(--muted); font-size: 12px; margin-top: 32px; }
   body { max-width: none; padding: 0; font-size: 11px; }
   .layout { display: block; }
   .events { max-height: none; overflow: visible; }
+  button.zoom { display: none; }
   h2 { break-after: avoid; page-break-after: avoid; }
   .u-legend { font-size: 10px; }
   a { color: inherit; text-decoration: none; }

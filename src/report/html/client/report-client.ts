@@ -175,6 +175,19 @@ export const REPORT_CLIENT_JS = String.raw`(function () {
     };
     var rows = [spec.x].concat(spec.series.map(function (s) { return s.values; }));
     var u = new uPlot(opts, rows, el);
+    // A stack far below its cap is a flat band at the bottom: a button zooms the y axis to the data and back.
+    if (spec.left.max != null) {
+      var btn = document.createElement('button');
+      btn.type = 'button';
+      btn.className = 'zoom';
+      btn.textContent = 'Zoom to the data';
+      btn.addEventListener('click', function () {
+        spec.left.zoomed = !spec.left.zoomed;
+        btn.textContent = spec.left.zoomed ? 'Show the whole cap' : 'Zoom to the data';
+        u.setData(u.data, true);
+      });
+      el.parentNode.insertBefore(btn, el);
+    }
     charts.push({ id: spec.id, plot: u, el: el, colors: spec.series.map(function (s) { return s.color; }) });
   }
 
@@ -183,8 +196,11 @@ export const REPORT_CLIENT_JS = String.raw`(function () {
     return function (u, min, max) {
       var lines = (spec.lines || []).filter(function (l) { return (l.axis || 'left') === side; }).map(function (l) { return l.value; });
       var lo = axis.min != null ? axis.min : min, hi = max == null ? 0 : max;
-      lines.forEach(function (v) { if (v > hi) hi = v; if (!axis.log && v < lo) lo = v; });
-      if (axis.max != null && axis.max > hi) hi = axis.max;
+      // Zoomed to the data (the memory chart's button): the cap's lines no longer set the range.
+      if (!axis.zoomed) {
+        lines.forEach(function (v) { if (v > hi) hi = v; if (!axis.log && v < lo) lo = v; });
+        if (axis.max != null && axis.max > hi) hi = axis.max;
+      }
       if (axis.log) {
         lo = Math.max(0.1, Math.min(lo == null ? 1 : lo, 1));
         hi = Math.max(hi, 10);
