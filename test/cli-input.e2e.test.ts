@@ -39,6 +39,12 @@ describe('simulate with bad input exits 2 with one line', () => {
     [['--profile', '4gb', '--set', 'redis.x-simulate.budget=true'], /--set: services\.redis\.x-simulate\.budget: .*\(from --set redis\.x-simulate\.budget=true\)/],
     [['--profile', '4gb', '--set', 'app.enviroment.CACHE_ENABLED=false'], /unknown field "enviroment" of service app/],
     [['--profile', '4gb', '--set', 'app.environment'], /--set app\.environment: expected SERVICE\.PATH=VALUE/],
+    // compare: every variant is checked before any run starts.
+    [['compare', '4gb'], /compare needs at least two variants or run folders, got 1/],
+    [['compare', '--profile', '4gb', '--variant', 'bad=--set nosuch.x=1'], /--set nosuch\.x=1: docker\/4gb\.yml has no service "nosuch"/],
+    [['compare', '--profile', '4gb', '--variant', 'nocache=--cap 3g'], /--variant nocache: Unknown option '--cap'/],
+    [['compare', '--claims', 'nosuch'], /--claims: no claim named "nosuch" — use one of: redis-memory/],
+    [['compare', '4gb', 'full-elk', '--repeat', '0'], /--repeat: "0" is not a whole number of runs/],
   ])('%j', async (args, pattern) => {
     const r = await simulate(args as string[], { timeoutMs: 30_000 });
     expect(r.code).toBe(2);

@@ -18,6 +18,10 @@ export const OPTIONS = {
   scenario: { type: 'string', short: 's' },
   model: { type: 'string', default: 'open' },
   set: { type: 'string', multiple: true },
+  variant: { type: 'string', multiple: true },
+  repeat: { type: 'string' },
+  claims: { type: 'boolean', default: false },
+  quick: { type: 'boolean', default: false },
   'no-load': { type: 'boolean', default: false },
   'no-tui': { type: 'boolean', default: false },
   json: { type: 'boolean', default: false },
@@ -37,8 +41,8 @@ const SHORT_NAMES: Record<string, string> = Object.fromEntries(
   Object.entries(OPTIONS).flatMap(([long, o]) => ('short' in o ? [[o.short, long]] : [])),
 );
 
-export type Command = 'run' | 'up' | 'down' | 'doctor' | 'setup' | 'report' | 'help';
-const COMMANDS: Command[] = ['run', 'up', 'down', 'doctor', 'setup', 'report', 'help'];
+export type Command = 'run' | 'up' | 'down' | 'doctor' | 'setup' | 'report' | 'compare' | 'help';
+const COMMANDS: Command[] = ['run', 'up', 'down', 'doctor', 'setup', 'report', 'compare', 'help'];
 
 export function parseCli(argv: string[]) {
   let parsed;
@@ -76,6 +80,10 @@ export function parseCli(argv: string[]) {
     scenario: v.scenario,
     model: v.model as 'open' | 'closed',
     overrides: v.set ?? [],
+    variants: v.variant ?? [],
+    repeat: v.repeat === undefined ? undefined : positiveInteger('--repeat', v.repeat),
+    claims: v.claims,
+    quick: v.quick,
     noLoad: v['no-load'],
     tui: !v['no-tui'],
     json: v.json,
@@ -94,6 +102,12 @@ export function parseCli(argv: string[]) {
 
 export type CliArgs = ReturnType<typeof parseCli>;
 
+function positiveInteger(flag: string, raw: string): number {
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) throw new InputError(`${flag}: "${raw}" is not a whole number of runs (1 or more)`, `e.g. ${flag} 3`);
+  return n;
+}
+
 function positiveNumber(flag: string, raw: string, unit = ''): number {
   const n = Number(raw);
   if (raw.trim() === '' || !Number.isFinite(n) || n <= 0) {
@@ -110,6 +124,12 @@ Usage
   simulate down [RUN_ID]                       stop a stack left by \`up\` (no id: all of them)
   simulate --target <URL> --rate <R> --duration <S>
                                                load a service that is already running (no stack)
+  simulate compare <profile|run-dir> <profile|run-dir>...   [--repeat N]
+  simulate compare --profile <name> --variant NAME="--set SERVICE.PATH=VALUE ..." ...
+                                               run variants one after another under the same cap,
+                                               scenario and data; print and write the table of deltas
+  simulate compare --claims [NAME] [--quick]   the seed's claims (Redis, cursor paging, indexes, eager
+                                               loading, Prometheus, Grafana) as repeated A/B runs
   simulate doctor                              what this machine can run (cgroups, swap, programs, Docker)
   simulate setup [--driver docker] [--profile P --data SIZE]
                                                check prerequisites; with docker, build the local images;
@@ -128,6 +148,10 @@ Options
   --cpus         N           CPU limit of the stack in cores (default from the profile)
   --data         SIZE|none   seed the database to SIZE (pg_database_size; default from the profile:
                              3g for 4gb); built once, kept under /var/tmp/simulate/datasets, copied cold
+  --variant      NAME="ARGS" with compare: a variant of --profile (ARGS: --set ..., repeatable)
+  --repeat       N           with compare: runs per variant (default 1; --claims 3, --quick 2)
+  --claims                   with compare: run the seed's claims (all, or the one named)
+  --quick                    with compare: 15 s runs, 2 of each (a quick look; the spread is wide)
   --duration, -d SECONDS     length of the load (stages scaled to fit); with --no-load, how long to watch
   --scenario, -s NAME|FILE   scenario (scenarios/<name>.yaml); default from the profile
   --model        open|closed open: fixed arrival rate, latency from the scheduled send (default);

@@ -30,6 +30,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./setup-command.ts')).setupCommand(args);
     case 'report':
       return (await import('./report-command.ts')).reportCommand(args);
+    case 'compare':
+      return (await import('./compare-command.ts')).compareCommand(args);
     default:
       return args.target ? (await import('./target-command.ts')).targetCommand(args) : (await import('./run-command.ts')).runCommand(args);
   }

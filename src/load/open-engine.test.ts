@@ -142,4 +142,26 @@ describe('open-model engine', () => {
     expect(stopped.stages[0]!.aggregate.count).toBeGreaterThan(90);
     expect(stopped.stages[0]!.aggregate.count).toBeLessThan(140);
   }, 20_000);
+
+  it('a `follow` request pages on: later arrivals send the next_cursor of pages that came back, up to the depth', async () => {
+    const cursors: Array<number | null> = [];
+    server = await startLocalServer((req, res) => {
+      const cursor = new URL(req.url ?? '/', 'http://x').searchParams.get('cursor');
+      const at = cursor === null ? 0 : Number(cursor);
+      cursors.push(cursor === null ? null : at);
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ messages: [], next_cursor: at + 10 }));
+    });
+    const scenario = parseScenario(
+      { requests: [{ path: '/c/1/messages?limit=10', follow: { pages: 4 } }], stages: [{ name: 's', duration: 2, rate: 50 }] },
+      'walk',
+    );
+    const result = await startLoad(scenario, { baseUrl: server.url }).done;
+    expect(result.overall.aggregate.ok).toBe(100);
+    // Walks start at the first page and go 10, 20, 30 deep (4 pages), never deeper.
+    expect(new Set(cursors)).toEqual(new Set([null, 10, 20, 30]));
+    expect(cursors.filter((c) => c === 30).length).toBeGreaterThan(5);
+    // One endpoint in the stats, whatever the page.
+    expect(result.overall.endpoints.map((e) => e.name)).toEqual(['/c/1/messages?limit=10']);
+  }, 20_000);
 });

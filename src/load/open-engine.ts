@@ -79,7 +79,9 @@ export function runOpenModel(scenario: Scenario, plans: StagePlan[], mix: Reques
   const pool = new Http1Pool<Pending>(origin, cap, {
     done: (p, status, bytes, body) => {
       // Only acknowledged writes keep their body (the id of the new row); reads just count bytes.
-      if (body && onAck && status >= 200 && status < 300 && !p.timedOut) onAck(p.req.ack!, body.toString('utf8'), Date.now());
+      if (body && onAck && p.req.ack && status >= 200 && status < 300 && !p.timedOut) onAck(p.req.ack, body.toString('utf8'), Date.now());
+      // A page of a walk: its next_cursor is sent on a later arrival.
+      if (body && p.req.walk && !p.timedOut) mix.observe?.(p.req, status, body);
       finish(p, status >= 200 && status < 400 ? 'ok' : 'error', bytes, status);
     },
     fail: (p) => finish(p, p.timedOut ? 'timeout' : 'error', 0),
@@ -143,7 +145,7 @@ export function runOpenModel(scenario: Scenario, plans: StagePlan[], mix: Reques
       const intendedMs = t0 + dueS * 1000;
       recorder.scheduled(plan.index, dueS);
       const req = mix.next();
-      queue.push({ stageIndex: plan.index, req, intendedMs, deadlineMs: intendedMs + timeoutMs, ...(onAck && req.ack ? { keepBody: true } : {}) });
+      queue.push({ stageIndex: plan.index, req, intendedMs, deadlineMs: intendedMs + timeoutMs, ...((onAck && req.ack) || req.walk ? { keepBody: true } : {}) });
       k++;
     }
 

@@ -21,6 +21,8 @@ export interface PlannedRequest {
   headers?: Record<string, string>;
   /** A write whose 2xx answer names a new row (see the scenario's `ack`): the engine keeps its answer's body. */
   ack?: AckSpec;
+  /** A page of a walk (`follow`): the engine hands its response to `observe`. */
+  walk?: { entry: number; depth: number; firstPath: string };
 }
 
 export interface AckSpec {
@@ -32,7 +34,12 @@ export interface AckSpec {
 export interface RequestMix {
   endpoints: Endpoint[];
   next(): PlannedRequest;
+  /** The response of a request with `walk`: its next page is queued for a later arrival. */
+  observe?(req: PlannedRequest, status: number, body: Buffer): void;
 }
+
+/** Walks waiting for their next page, per entry; bounded so a slow server cannot grow it forever. */
+const MAX_WAITING_PAGES = 10_000;
 
 export function compileMix(scenario: Scenario): RequestMix {
   const random = seededRandom(scenario.seed);
@@ -60,8 +67,12 @@ export function compileMix(scenario: Scenario): RequestMix {
       body: hasBody ? compileBody(r.body, value) : undefined,
       headers: hasBody ? { 'content-type': 'application/json', ...r.headers } : r.headers,
       ack: r.ack,
+      follow: r.follow,
     };
   });
+  // Next pages ready to be asked for, per entry, oldest first: an arrival of a `follow` entry continues
+  // a walk when one is waiting, else starts a new one at the first page.
+  const waiting: PlannedRequest[][] = entries.map(() => []);
   const total = scenario.requests.reduce((sum, r) => sum + r.weight, 0);
   const cumulative: number[] = [];
   let acc = 0;
@@ -75,7 +86,35 @@ export function compileMix(scenario: Scenario): RequestMix {
       let i = 0;
       while (i < cumulative.length - 1 && u >= cumulative[i]!) i++;
       const e = entries[i]!;
+      if (e.follow) {
+        const next = waiting[i]!.shift();
+        if (next) return next;
+        const path = e.path();
+        return { endpointIndex: e.endpointIndex, method: e.method, path, headers: e.headers, walk: { entry: i, depth: 1, firstPath: path } };
+      }
       return { endpointIndex: e.endpointIndex, method: e.method, path: e.path(), body: e.body?.(), headers: e.headers, ...(e.ack ? { ack: e.ack } : {}) };
+    },
+    observe(req, status, body) {
+      const walk = req.walk;
+      const follow = walk && entries[walk.entry]?.follow;
+      if (!walk || !follow || status !== 200 || walk.depth >= follow.pages) return;
+      let value: unknown;
+      try {
+        value = (JSON.parse(body.toString('utf8')) as Record<string, unknown>)[follow.field];
+      } catch {
+        return; // not JSON: the walk ends here
+      }
+      if (value === null || value === undefined || typeof value === 'object') return;
+      const queue = waiting[walk.entry]!;
+      if (queue.length >= MAX_WAITING_PAGES) return;
+      const sep = walk.firstPath.includes('?') ? '&' : '?';
+      queue.push({
+        endpointIndex: req.endpointIndex,
+        method: req.method,
+        path: `${walk.firstPath}${sep}${encodeURIComponent(follow.param)}=${encodeURIComponent(String(value))}`,
+        headers: req.headers,
+        walk: { ...walk, depth: walk.depth + 1 },
+      });
     },
   };
 }

@@ -91,6 +91,18 @@ const requestSchema = z.strictObject({
       field: z.string().min(1).default('id'),
     })
     .optional(),
+  /**
+   * Page on like a client that scrolls: the response's `field` (e.g. `next_cursor`) is sent back as
+   * `param` on a later request of this entry, up to `pages` pages deep, so deep pages are in the mix
+   * (open model; the closed model sends first pages only).
+   */
+  follow: z
+    .strictObject({
+      field: z.string().min(1).default('next_cursor'),
+      param: z.string().min(1).default('cursor'),
+      pages: z.number().int().min(1),
+    })
+    .optional(),
 });
 
 export const scenarioSchema = z.strictObject({

@@ -50,8 +50,32 @@ export function sumCounter(text: string, name: string): number | undefined {
   return total;
 }
 
-/** The app's cache counters now; undefined when /metrics does not answer. */
-export async function readCacheCounters(appUrl: string): Promise<{ hits: number; misses: number } | undefined> {
+/** Sum of a metric over the label sets that `keep` accepts (given the label text `{a="b",...}`). */
+export function sumWhere(text: string, name: string, keep: (labels: string) => boolean): number | undefined {
+  let total: number | undefined;
+  for (const line of text.split('\n')) {
+    if (line.startsWith('#')) continue;
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\s+(\S+)/.exec(line);
+    if (m && m[1] === name && keep(m[2] ?? '')) total = (total ?? 0) + Number(m[3]);
+  }
+  return total;
+}
+
+export interface AppCounters {
+  hits: number;
+  misses: number;
+  /** PostgreSQL queries the app sent (its own /metrics query left out). */
+  queries?: number;
+  /** Seconds those queries took, summed. */
+  querySeconds?: number;
+  /** HTTP requests the app answered (its /metrics and /health left out). */
+  requests?: number;
+  /** Most connections checked out of the pool at once since the app started. */
+  dbConnectionsPeak?: number;
+}
+
+/** The app's counters now (cache, queries, requests, connections); undefined when /metrics does not answer. */
+export async function readCacheCounters(appUrl: string): Promise<AppCounters | undefined> {
   try {
     const res = await fetch(new URL('/metrics', appUrl), { signal: AbortSignal.timeout(5000) });
     if (!res.ok) return undefined;
@@ -59,10 +83,47 @@ export async function readCacheCounters(appUrl: string): Promise<{ hits: number;
     const hits = sumCounter(text, 'cache_hits_total');
     const misses = sumCounter(text, 'cache_misses_total');
     if (hits === undefined || misses === undefined) return undefined;
-    return { hits, misses };
+    const ownQuery = (l: string) => !l.includes('query="database_size"');
+    const served = (l: string) => !/route="\/(metrics|health)"/.test(l);
+    return {
+      hits,
+      misses,
+      queries: sumWhere(text, 'db_query_duration_seconds_count', ownQuery),
+      querySeconds: sumWhere(text, 'db_query_duration_seconds_sum', ownQuery),
+      requests: sumWhere(text, 'api_request_duration_seconds_count', served),
+      dbConnectionsPeak: sumCounter(text, 'db_connections_peak'),
+    };
   } catch (err) {
     // The verdict says "the app did not answer /metrics"; the reason shows under SIMULATE_DEBUG=1.
     debug('monitor', `GET ${appUrl}/metrics: ${String(err)}`);
     return undefined;
   }
+}
+
+/** What the app did over the judged stages, from two readings of its counters (null: no honest figure). */
+export interface AppFigures {
+  cacheLookups: number | null;
+  queriesPerRequest: number | null;
+  dbQueryAvgMs: number | null;
+  /** Peak since the app started (warm-up included): a pool's high-water mark does not go down. */
+  dbConnectionsPeak: number | null;
+}
+
+export function appFigures(before: AppCounters | undefined, after: AppCounters | undefined): AppFigures {
+  const d = (k: keyof AppCounters): number | null => {
+    const a = after?.[k];
+    const b = before?.[k];
+    // A counter that went down means the app restarted mid-run: no honest delta then.
+    return a === undefined || b === undefined || a < b ? null : a - b;
+  };
+  const lookups = d('hits') !== null && d('misses') !== null ? d('hits')! + d('misses')! : null;
+  const queries = d('queries');
+  const requests = d('requests');
+  const seconds = d('querySeconds');
+  return {
+    cacheLookups: lookups,
+    queriesPerRequest: queries !== null && requests ? queries / requests : null,
+    dbQueryAvgMs: seconds !== null && queries ? (seconds / queries) * 1000 : null,
+    dbConnectionsPeak: after?.dbConnectionsPeak ?? null,
+  };
 }

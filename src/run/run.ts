@@ -18,7 +18,7 @@ import { checkPortsFree } from '../drivers/process/process-driver.ts';
 import { EnvironmentError, EXIT, InputError, InterruptedError } from '../errors.ts';
 import { appendStageSummary, formatSummaryCsv, loadScenario, startLoad, type LoadModel, type LoadResult, type Scenario, type SecondWindow, type StageResult } from '../load/index.ts';
 import type { Reporter, RunEvent, RunState } from '../model/index.ts';
-import { readCacheCounters, startMetricsExporter } from '../monitor/metrics-exporter.ts';
+import { appFigures, readCacheCounters, startMetricsExporter, type AppCounters, type AppFigures } from '../monitor/metrics-exporter.ts';
 import { hostFacts, type HostFacts } from '../monitor/host-facts.ts';
 import { Monitor, type MonitorOptions, type Sample } from '../monitor/monitor.ts';
 import { loadProfile } from '../profile/load-profile.ts';
@@ -236,7 +236,9 @@ export class Run {
   private warmUpEndT?: number;
   private judgedBeforeSteady: string[] = [];
   /** The app's cache counters when the first judged stage began. */
-  private cacheAtJudgedStart?: Promise<{ hits: number; misses: number } | undefined>;
+  private cacheAtJudgedStart?: Promise<AppCounters | undefined>;
+  /** Queries per request, query time, connections: what the app did over the judged stages. */
+  private app?: AppFigures;
   /** Every event of the run (state.events keeps only the latest, for the screen). */
   private eventLog: RunEvent[] = [];
   /** Targets already reported as missed (once each). */
@@ -379,7 +381,13 @@ export class Run {
       if (spec.scenario) {
         // Ids drawn over the whole dataset the run started from (its row counts), not the scenario's defaults.
         load = await this.runLoad(this.dataset ? fitToDataset(spec.scenario, this.dataset.rows) : spec.scenario);
-        if (stack.appService) cacheRate = cacheHitRate(await this.cacheAtJudgedStart, await readCacheCounters(stack.appUrl));
+        if (stack.appService) {
+          // Over the judged stages only: the counters were read when the first of them began.
+          const before = await this.cacheAtJudgedStart;
+          const after = await readCacheCounters(stack.appUrl);
+          cacheRate = cacheHitRate(before, after);
+          this.app = appFigures(before, after);
+        }
         if (this.acks) this.writes = await checkAcknowledged(this.acks, this.databaseUrl, { signal: this.internal.signal });
       } else {
         this.startFaults(Date.now());
@@ -748,6 +756,7 @@ export class Run {
       memory: this.memorySeries,
       oomKills: killRecords(this.eventLog, this.loadWindows, this.loadStartT, this.memorySeries),
       cacheHitRate: load && this.stack.appService ? cacheRate ?? null : undefined,
+      cacheNote: this.app?.cacheLookups === 0 ? 'no cache lookups in the judged stages (the cache is off?)' : undefined,
       standins: this.stack.services.filter((s) => s.kind === 'standin' && s.launch).map((s) => s.name),
       interrupted: Boolean(interrupted),
       defs: this.spec.targets,
@@ -786,6 +795,7 @@ export class Run {
       caches,
       steadyState,
       trend: trend ?? null,
+      app: this.app ?? null,
     });
     this.writeRunJson({ endedAt: new Date().toISOString(), exitCode, interrupted: Boolean(interrupted), steadyState, database: caches.postgres ? { sizeBytes: caches.postgres.databaseBytes } : null });
     // report.html from the files just written (every row is on disk: the CSVs are written synchronously).

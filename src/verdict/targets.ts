@@ -56,6 +56,8 @@ export interface Span {
   growth?: { judgedS: number; projectedBytes?: number };
   /** Cache hit rate over the span; null when the app did not answer; absent when there is no app to ask. */
   cacheHitRate?: number | null;
+  /** Why there is no hit rate when the app answered (it made no cache lookup: the cache is off). */
+  cacheNote?: string;
   /** Acknowledged writes looked up in the database after the load; absent when the load made none to check. */
   writes?: { acknowledged: number; found: number; lost: number; notChecked?: string; lostIds: string[] };
   /** Faults injected in the run (src/faults): whether each recovered and passed. */
@@ -170,7 +172,7 @@ export const TARGETS: readonly TargetDef[] = [
     comparator: '>=',
     limit: (tg) => tg.minCacheHitRate,
     measure: (s) => s.cacheHitRate,
-    note: (s) => (s.cacheHitRate === null ? 'the app did not answer /metrics' : undefined),
+    note: (s) => (s.cacheHitRate === null ? s.cacheNote ?? 'the app did not answer /metrics' : undefined),
   },
   {
     name: 'growth',

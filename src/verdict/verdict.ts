@@ -22,6 +22,8 @@ export interface VerdictInput {
   oomKills: OomKillRecord[];
   /** Cache hit rate over the measured stages, from the app's /metrics; undefined when there is no app to ask. */
   cacheHitRate?: number | null;
+  /** Why there is no hit rate, when the app answered but made no cache lookup (the cache is off). */
+  cacheNote?: string;
   standins: string[];
   interrupted: boolean;
   /** The table to judge by (default: every target); a workflow adds its own entries here. */
@@ -41,6 +43,7 @@ export function runSpan(input: VerdictInput): Span {
   const rates = input.load && judgedRates(input.load);
   if (span.load && rates) Object.assign(span.load, rates);
   if (input.load && input.cacheHitRate !== undefined) span.cacheHitRate = input.cacheHitRate;
+  if (input.load && input.cacheNote) span.cacheNote = input.cacheNote;
   const w = input.writes;
   if (w && (w.acknowledged > 0 || w.notChecked)) span.writes = { acknowledged: w.acknowledged, found: w.found, lost: w.lost, notChecked: w.notChecked, lostIds: w.lostWrites.slice(0, 5).map((x) => x.id) };
   if (input.faults?.length) span.faults = input.faults.map((f) => ({ fault: f.fault, recovered: f.recoveryS !== null, pass: f.pass, note: f.note }));

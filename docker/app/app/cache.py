@@ -18,6 +18,9 @@ from .settings import Settings
 
 class Cache:
     def __init__(self, s: Settings) -> None:
+        # CACHE_ENABLED=false: no Redis call at all (every read goes to PostgreSQL, nothing is
+        # counted as a hit or a miss), the "without Redis" side of the seed's Redis claim.
+        self.enabled = s.cache_enabled
         self.retry_after = s.redis_retry_after
         self._down_until = 0.0
         # Keys whose invalidation failed while Redis was unreachable: deleted before the next
@@ -58,7 +61,7 @@ class Cache:
 
     async def get(self, kind: str, key: str, field: Optional[str] = None) -> Optional[bytes]:
         """The cached bytes, or None on a miss or when Redis cannot answer (then not a miss)."""
-        if not self._available("get"):
+        if not self.enabled or not self._available("get"):
             return None
         try:
             if self._pending:
@@ -80,7 +83,7 @@ class Cache:
         return value
 
     async def set(self, key: str, value: bytes, ttl: int, field: Optional[str] = None) -> None:
-        if not self._available("set"):
+        if not self.enabled or not self._available("set"):
             return
         try:
             if field:
@@ -99,6 +102,8 @@ class Cache:
     async def delete(self, *keys: str) -> bool:
         """Invalidation is attempted even when the breaker is open: a stale entry is worse than a
         short wait. On failure the keys are remembered and deleted before the next read."""
+        if not self.enabled:
+            return True
         try:
             await self.client.delete(*keys)
         except Exception:
@@ -112,6 +117,8 @@ class Cache:
         return True
 
     async def ping(self) -> bool:
+        if not self.enabled:
+            return False
         try:
             await self.client.ping()
         except Exception:

@@ -45,6 +45,7 @@ MAX_ID = 2**63 - 1  # ids are BIGINT: larger values are bad input (422), not a d
 LATEST_MESSAGES = 20
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
+SIDEBAR_SIZE = 20
 JSON = "application/json"
 
 
@@ -154,7 +155,7 @@ async def health() -> Response:
     # Redis down is not unhealthy: the app answers from PostgreSQL (and counts the failures).
     redis_ok = await cache.ping()
     body = {"status": "ok" if db_ok else "degraded", "database": "ok" if db_ok else "down",
-            "redis": "ok" if redis_ok else "down", "pid": os.getpid()}
+            "redis": "off" if not cache.enabled else "ok" if redis_ok else "down", "pid": os.getpid()}
     return _json(_dumps(body), 200 if db_ok else 503)
 
 
@@ -210,20 +211,48 @@ async def get_conversation(request: Request, id: int = _id_path()) -> Response:
     hit = await _from_cache(request, "conversation", key)
     if hit is not None:
         return hit
-    # Two queries whatever the size (the seed's selectinload, without the ORM): the conversation
-    # joined to its user, then its latest messages through the (conversation_id, id) index.
     async with database.acquire() as conn:
-        row = await dbq.fetchrow(
-            conn, "conversation_with_user",
-            "SELECT c.id, c.user_id, c.title, c.created_at, c.updated_at,"
-            " u.username, u.email, u.created_at AS user_created_at"
-            " FROM conversations c JOIN users u ON u.id = c.user_id WHERE c.id = $1", id)
-        if row is None:
-            return _error(404, f"conversation {id} not found")
-        messages = await dbq.fetch(
-            conn, "conversation_latest_messages",
-            "SELECT id, conversation_id, role, content, created_at FROM messages"
-            " WHERE conversation_id = $1 ORDER BY id DESC LIMIT $2", id, LATEST_MESSAGES)
+        if settings.eager_loading:
+            # Two queries whatever the size (the seed's selectinload, without the ORM): the
+            # conversation joined to its user, then its latest messages through the
+            # (conversation_id, id) index.
+            row = await dbq.fetchrow(
+                conn, "conversation_with_user",
+                "SELECT c.id, c.user_id, c.title, c.created_at, c.updated_at,"
+                " u.username, u.email, u.created_at AS user_created_at"
+                " FROM conversations c JOIN users u ON u.id = c.user_id WHERE c.id = $1", id)
+            if row is None:
+                return _error(404, f"conversation {id} not found")
+            messages = await dbq.fetch(
+                conn, "conversation_latest_messages",
+                "SELECT id, conversation_id, role, content, created_at FROM messages"
+                " WHERE conversation_id = $1 ORDER BY id DESC LIMIT $2", id, LATEST_MESSAGES)
+        else:
+            # EAGER_LOADING=false: what an ORM's lazy loading sends, each relation when it is
+            # first touched and each message by its key (1 + 1 + 1 + N round trips), all while
+            # the request holds its connection.
+            conv = await dbq.fetchrow(
+                conn, "lazy_conversation",
+                "SELECT id, user_id, title, created_at, updated_at FROM conversations WHERE id = $1", id)
+            if conv is None:
+                return _error(404, f"conversation {id} not found")
+            user = await dbq.fetchrow(
+                conn, "lazy_user",
+                "SELECT id, username, email, created_at FROM users WHERE id = $1", conv["user_id"])
+            ids = await dbq.fetch(
+                conn, "lazy_message_ids",
+                "SELECT id FROM messages WHERE conversation_id = $1 ORDER BY id DESC LIMIT $2",
+                id, LATEST_MESSAGES)
+            messages = []
+            for r in ids:
+                m = await dbq.fetchrow(
+                    conn, "lazy_message",
+                    "SELECT id, conversation_id, role, content, created_at FROM messages WHERE id = $1",
+                    r["id"])
+                if m is not None:
+                    messages.append(m)
+            row = {**dict(conv), "username": user["username"], "email": user["email"],
+                   "user_created_at": user["created_at"]}
     body = _dumps({
         "id": row["id"], "title": row["title"], "created_at": _ts(row["created_at"]),
         "updated_at": _ts(row["updated_at"]),
@@ -236,10 +265,15 @@ async def get_conversation(request: Request, id: int = _id_path()) -> Response:
     return _json(body)
 
 
-# The page query: keyset pagination on the primary key, never OFFSET.
+# The page query: keyset pagination on the primary key (the seed's cursor paging).
 MESSAGE_PAGE_SQL = (
     "SELECT id, conversation_id, role, content, created_at FROM messages"
     " WHERE conversation_id = $1 AND id > $2 ORDER BY id LIMIT $3"
+)
+# PAGINATION=offset: the same pages the way the seed says not to, skipping `cursor` rows.
+MESSAGE_PAGE_OFFSET_SQL = (
+    "SELECT id, conversation_id, role, content, created_at FROM messages"
+    " WHERE conversation_id = $1 ORDER BY id LIMIT $2 OFFSET $3"
 )
 
 
@@ -248,18 +282,26 @@ async def list_messages(
     request: Request,
     id: int = _id_path(),
     cursor: Optional[int] = Query(None, ge=0, le=MAX_ID,
-                                  description="last message id already seen"),
+                                  description="next_cursor of the page before (opaque to clients)"),
     limit: int = Query(DEFAULT_LIMIT, ge=1, description=f"page size, capped at {MAX_LIMIT}"),
 ) -> Response:
+    # The cursor is opaque: clients send back the next_cursor they were given. With cursor paging
+    # it is the last message id seen; with PAGINATION=offset it is the number of rows to skip.
+    # Same API, same walk, so a comparison of the two changes only the query.
     limit = min(limit, MAX_LIMIT)
     after = cursor or 0
-    key, field = f"messages:{id}", f"{after}:{limit}"
+    offset_mode = settings.pagination == "offset"
+    key, field = f"messages:{id}", f"{'o' if offset_mode else ''}{after}:{limit}"
     hit = await _from_cache(request, "messages", key, field)
     if hit is not None:
         return hit
     async with database.acquire() as conn:
         # limit + 1 rows tell whether another page follows without a count query.
-        rows = await dbq.fetch(conn, "message_page", MESSAGE_PAGE_SQL, id, after, limit + 1)
+        if offset_mode:
+            rows = await dbq.fetch(conn, "message_page_offset", MESSAGE_PAGE_OFFSET_SQL, id,
+                                   limit + 1, after)
+        else:
+            rows = await dbq.fetch(conn, "message_page", MESSAGE_PAGE_SQL, id, after, limit + 1)
         if not rows:
             exists = await dbq.fetchval(
                 conn, "conversation_exists", "SELECT 1 FROM conversations WHERE id = $1", id)
@@ -267,12 +309,55 @@ async def list_messages(
                 return _error(404, f"conversation {id} not found")
     more = len(rows) > limit
     rows = rows[:limit]
+    next_cursor = (after + limit if offset_mode else rows[-1]["id"]) if more else None
     body = _dumps({
         "conversation_id": id, "limit": limit, "cursor": cursor,
         "messages": [_message(m) for m in rows],
-        "next_cursor": rows[-1]["id"] if more else None,
+        "next_cursor": next_cursor,
     })
     await cache.set(key, body, settings.ttl_messages, field=field)
+    return _json(body)
+
+
+@app.get("/users/{id}/conversations")
+async def list_user_conversations(request: Request, id: int = _id_path()) -> Response:
+    """A chat's sidebar: the user's latest conversations, each with its last message. The list
+    where eager loading and N+1 differ most (2 queries, or 1 + one per conversation)."""
+    key = f"user_conversations:{id}"
+    hit = await _from_cache(request, "user_conversations", key)
+    if hit is not None:
+        return hit
+    async with database.acquire() as conn:
+        convs = await dbq.fetch(
+            conn, "user_conversations",
+            "SELECT id, title, updated_at FROM conversations WHERE user_id = $1"
+            " ORDER BY updated_at DESC, id DESC LIMIT $2", id, SIDEBAR_SIZE)
+        if not convs:
+            exists = await dbq.fetchval(conn, "user_exists", "SELECT 1 FROM users WHERE id = $1", id)
+            if not exists:
+                return _error(404, f"user {id} not found")
+        last: dict = {}
+        if settings.eager_loading:
+            rows = await dbq.fetch(
+                conn, "last_messages",
+                "SELECT m.id, m.conversation_id, m.role, m.content, m.created_at"
+                " FROM unnest($1::bigint[]) AS c(id), LATERAL (SELECT * FROM messages"
+                " WHERE conversation_id = c.id ORDER BY id DESC LIMIT 1) m",
+                [c["id"] for c in convs])
+            last = {r["conversation_id"]: r for r in rows}
+        else:
+            for c in convs:
+                r = await dbq.fetchrow(
+                    conn, "lazy_last_message",
+                    "SELECT id, conversation_id, role, content, created_at FROM messages"
+                    " WHERE conversation_id = $1 ORDER BY id DESC LIMIT 1", c["id"])
+                if r is not None:
+                    last[c["id"]] = r
+    body = _dumps({"user_id": id, "conversations": [
+        {"id": c["id"], "title": c["title"], "updated_at": _ts(c["updated_at"]),
+         "last_message": _message(last[c["id"]]) if c["id"] in last else None}
+        for c in convs]})
+    await cache.set(key, body, settings.ttl_user)
     return _json(body)
 
 
@@ -299,12 +384,14 @@ async def post_message(request: Request, id: int = _id_path(),
                 conn, "insert_message",
                 "WITH m AS (INSERT INTO messages (conversation_id, role, content)"
                 " VALUES ($1, $2, $3) RETURNING id, conversation_id, role, content, created_at),"
-                " c AS (UPDATE conversations SET updated_at = now() WHERE id = $1)"
-                " SELECT * FROM m", id, message.role, message.content)
+                " c AS (UPDATE conversations SET updated_at = now() WHERE id = $1 RETURNING user_id)"
+                " SELECT m.*, (SELECT user_id FROM c) AS owner_id FROM m", id, message.role,
+                message.content)
         except asyncpg.exceptions.ForeignKeyViolationError:
             return _error(404, f"conversation {id} not found")
-    # What this insert made stale: the conversation view (latest messages) and its pages.
-    await cache.delete(f"conversation:{id}", f"messages:{id}")
+    # What this insert made stale: the conversation view (latest messages), its pages, and its
+    # owner's sidebar (last message, order).
+    await cache.delete(f"conversation:{id}", f"messages:{id}", f"user_conversations:{row['owner_id']}")
     return _json(_dumps(_message(row)), 201)
 
 

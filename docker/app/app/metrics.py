@@ -33,6 +33,9 @@ API_REQUEST = Histogram(
 DB_POOL_IN_USE = Gauge(
     "db_pool_connections_in_use", "PostgreSQL connections checked out of the pool (in use)",
     multiprocess_mode="livesum")
+DB_CONNECTIONS_PEAK = Gauge(
+    "db_connections_peak", "Most PostgreSQL connections checked out at once since the app started",
+    multiprocess_mode="max")
 DB_POOL_OPEN = Gauge(
     "db_pool_connections_open", "PostgreSQL connections open in the pool (in use + idle)",
     multiprocess_mode="livesum")
@@ -47,7 +50,7 @@ LOG_SHIP_DROPPED = Counter(
 
 # Create every child up front so each series exists (at 0) from the first scrape: rate() and
 # "did it grow" checks need the series before the first event.
-for _kind in ("user", "conversation", "messages", "document"):
+for _kind in ("user", "conversation", "messages", "document", "user_conversations"):
     CACHE_HITS.labels(_kind)
     CACHE_MISSES.labels(_kind)
 for _op in ("get", "set", "delete"):

@@ -20,7 +20,7 @@ import time
 
 import asyncpg
 
-from .schema import DDL
+from .schema import DDL, index_ddl
 from .settings import Settings
 
 SEED_LOCK_KEY = 7_263_100_301  # any constant: the advisory-lock id of "schema + seed"
@@ -64,6 +64,7 @@ async def ensure_schema_and_seed(settings: Settings) -> None:
         await conn.execute("SELECT pg_advisory_lock($1)", SEED_LOCK_KEY)
         try:
             await conn.execute(DDL)
+            await conn.execute(index_ddl(settings.db_indexes))
             done = await conn.fetchval("SELECT count(*) FROM seed_marker")
             if done:
                 _log("already seeded; skipping")

@@ -44,6 +44,15 @@ def _bool(name: str, default: bool) -> bool:
     raise SettingsError(f"{name}={raw!r} is not a boolean (true/false)")
 
 
+def _choice(name: str, default: str, allowed: tuple) -> str:
+    raw = os.environ.get(name, "").strip().lower()
+    if raw == "":
+        return default
+    if raw not in allowed:
+        raise SettingsError(f"{name}={raw!r} is not one of {', '.join(allowed)}")
+    return raw
+
+
 @dataclass(frozen=True)
 class Settings:
     host: str
@@ -69,6 +78,12 @@ class Settings:
     log_ship_batch: int
     log_ship_interval: float
     log_ship_buffer: int
+    # The seed's optimisations as switches (each on by default, as the seed says "do it"), so a
+    # comparison can measure what each one buys: see README "Switches".
+    cache_enabled: bool
+    pagination: str
+    db_indexes: bool
+    eager_loading: bool
     seed_users: int
     seed_conversations: int
     seed_messages: int
@@ -110,6 +125,10 @@ def load() -> Settings:
         log_ship_batch=_int("LOG_SHIP_BATCH", 500, 1),
         log_ship_interval=_float("LOG_SHIP_INTERVAL", 1.0),
         log_ship_buffer=_int("LOG_SHIP_BUFFER", 20000, 1),
+        cache_enabled=_bool("CACHE_ENABLED", True),
+        pagination=_choice("PAGINATION", "cursor", ("cursor", "offset")),
+        db_indexes=_bool("DB_INDEXES", True),
+        eager_loading=_bool("EAGER_LOADING", True),
         seed_users=_int("SEED_USERS", 1000, 1),
         seed_conversations=_int("SEED_CONVERSATIONS", 10000, 1),
         seed_messages=_int("SEED_MESSAGES", 200000, 0),
