@@ -12,6 +12,7 @@ import { renderCompareTable, runSummaryLine } from '../compare/compare-text.ts';
 import { runComparison, writeCompareFiles, type CompareEntry, type CommonRunOptions } from '../compare/compare.ts';
 import { isRunDir, type RunSummary } from '../compare/run-summary.ts';
 import { InputError } from '../errors.ts';
+import { writeFolderReport } from '../report/html/index.ts';
 import { renderTable } from '../report/reporters/text-table.ts';
 import { csvText } from '../util/csv-file.ts';
 import { runSimulation } from '../run/run.ts';
@@ -157,7 +158,7 @@ export async function compareCommand(args: CliArgs): Promise<number> {
     if (claimsWanted && 'claims' in claimsWanted) {
       const byArm = new Map(result.variants.map((v) => [v.label, v.runs]));
       claims = evaluateClaims(claimsWanted.claims, byArm);
-      writeCompareFiles(result.dir, result.variants, result.table, commonOptions(args, quick), { repeat, interrupted: result.interrupted, claims: { arms: ARMS.filter((a) => byArm.has(a.name)), results: claims } });
+      writeCompareFiles(result.dir, result.variants, result.table, commonOptions(args, quick), { repeat, interrupted: result.interrupted, claims, claimArms: ARMS.filter((a) => byArm.has(a.name)) });
       fs.writeFileSync(path.join(result.dir, 'claims.csv'), claimsCsv(claims));
     }
     const width = out.isTTY ? out.columns : Infinity;
@@ -168,11 +169,12 @@ export async function compareCommand(args: CliArgs): Promise<number> {
       ...renderCompareTable(result.table, width),
     ];
     if (claims) lines.push('', 'The seed’s claims, measured here', '', ...renderClaims(claims, width));
-    const note = `${repeat} run${repeat > 1 ? 's' : ''} of each, the same cap, scenario and data; deltas against ${result.table.labels[0]}`;
-    const html = await writeHtmlReport(result.dir, result.variants, claims, note).catch((e: Error) => {
-      err.write(`compare: report.html not written: ${e.message}\n`);
-      return undefined;
-    });
+    let html: string | undefined;
+    try {
+      html = writeFolderReport(result.dir);
+    } catch (e) {
+      err.write(`compare: report.html not written: ${(e as Error).message}\n`);
+    }
     lines.push('', `compare: tables in ${path.join(result.dir, 'compare.csv')} and compare.json${claims ? ', claims.csv' : ''}${html ? ', report.html' : ''}`);
     out.write(`${lines.join('\n')}\n`);
     return result.interrupted ? 130 : 0;
@@ -200,32 +202,4 @@ export function renderClaims(claims: ClaimResult[], maxWidth = Infinity): string
 function claimsCsv(claims: ClaimResult[]): string {
   const header = ['claim', 'name', 'seed', 'seed figure', 'measured', 'value', 'spread', 'verdict', 'why', 'arms'];
   return csvText([header, ...claims.map((c) => [c.claim, c.name, c.seed, c.seedFigure, c.measured, c.value, c.spread, c.verdict, c.reason, c.arms.join(' vs ')])]);
-}
-
-/**
- * report.html through the HTML report module (src/report/html, built by another part of the tool), where
- * it exists: every run overlaid, the table of deltas, and the claims. Without it, the CSV and JSON stand.
- */
-async function writeHtmlReport(dir: string, variants: Array<{ label: string; runs: RunSummary[] }>, claims: ClaimResult[] | undefined, note: string): Promise<string | undefined> {
-  const file = new URL('../report/html/index.ts', import.meta.url);
-  if (!fs.existsSync(file)) return undefined;
-  const mod = (await import(file.href)) as {
-    loadRunFolder?: (dir: string) => unknown;
-    renderCompareReport?: (input: { title?: string; runs: unknown[]; labels?: string[]; tables?: Array<{ title: string; head: string[]; rows: string[][]; note?: string }>; note?: string }) => string;
-  };
-  if (typeof mod.loadRunFolder !== 'function' || typeof mod.renderCompareReport !== 'function') return undefined;
-  const runs: unknown[] = [];
-  const labels: string[] = [];
-  for (const v of variants) {
-    v.runs.forEach((r, i) => {
-      runs.push(mod.loadRunFolder!(r.runDir));
-      labels.push(v.runs.length > 1 ? `${v.label} #${i + 1}` : v.label);
-    });
-  }
-  const tables = claims
-    ? [{ title: 'The seed’s claims, measured here', head: ['claim', 'seed says', 'measured', 'spread', 'verdict', 'why'], rows: claims.map((c) => [c.claim, c.seedFigure, c.measured, c.spread, c.verdict, c.reason]) }]
-    : undefined;
-  const out = path.join(dir, 'report.html');
-  fs.writeFileSync(out, mod.renderCompareReport({ title: 'simulate compare', runs, labels, tables, note }));
-  return out;
 }

@@ -140,7 +140,9 @@ export interface CompareJson {
   baseline: string;
   variants: Array<{ label: string; profile: string; overrides: string[]; runs: RunSummary[] }>;
   table: CompareTable;
-  claims?: unknown;
+  /** With --claims: one row per claim (seed's figure, measured, spread, verdict, why) and the arms run. */
+  claims?: unknown[];
+  claimArms?: unknown[];
 }
 
 export function writeCompareFiles(
@@ -148,7 +150,7 @@ export function writeCompareFiles(
   variants: VariantRuns[],
   table: CompareTable,
   common: CommonRunOptions,
-  extra: { repeat: number; interrupted: boolean; claims?: unknown },
+  extra: { repeat: number; interrupted: boolean; claims?: unknown[]; claimArms?: unknown[] },
 ): void {
   const json: CompareJson = {
     kind: 'simulate-compare',
@@ -166,7 +168,7 @@ export function writeCompareFiles(
     baseline: table.labels[0] ?? '',
     variants: variants.map((v) => ({ label: v.label, profile: v.profile, overrides: v.overrides, runs: v.runs })),
     table,
-    ...(extra.claims ? { claims: extra.claims } : {}),
+    ...(extra.claims ? { claims: extra.claims, claimArms: extra.claimArms ?? [] } : {}),
   };
   fs.writeFileSync(path.join(dir, 'compare.json'), `${JSON.stringify(json, null, 2)}\n`);
   fs.writeFileSync(path.join(dir, 'compare.csv'), csvText(compareCsvRows(table)));
