@@ -114,7 +114,7 @@ describe('parseCli', () => {
   it('rejects an unknown command', () => {
     const e = inputError(() => parseCli(['start']));
     expect(e.message).toBe('unknown command "start"');
-    expect(e.hint).toContain('run, up, down, doctor, setup, report, help');
+    expect(e.hint).toContain('run, up, down, doctor, setup, report, compare, help');
   });
 
   it('checks --driver and --model', () => {
