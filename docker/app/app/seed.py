@@ -64,15 +64,17 @@ async def ensure_schema_and_seed(settings: Settings) -> None:
         await conn.execute("SELECT pg_advisory_lock($1)", SEED_LOCK_KEY)
         try:
             await conn.execute(DDL)
-            await conn.execute(index_ddl(settings.db_indexes))
             done = await conn.fetchval("SELECT count(*) FROM seed_marker")
             if done:
                 _log("already seeded; skipping")
-                return
-            if settings.seed_data_bytes > 0:
+            elif settings.seed_data_bytes > 0:
                 await seed_to_size(conn, settings.seed_data_bytes)
             else:
+                await conn.execute(index_ddl(True))  # before the COPY, as the small seed always did
                 await _seed(conn, settings)
+            # DB_INDEXES: the secondary indexes present (built if missing) or dropped, whatever the
+            # seed or a kept copy of the data left behind.
+            await conn.execute(index_ddl(settings.db_indexes))
         finally:
             await conn.execute("SELECT pg_advisory_unlock($1)", SEED_LOCK_KEY)
     finally:
