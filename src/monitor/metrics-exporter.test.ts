@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { MB, testService, testStack } from '../../test/helpers/stack-model.ts';
 import { applyEvent, applyMemory, initialState } from '../run/run-state.ts';
 import { renderMetrics, sumCounter } from './metrics-exporter.ts';
+import { appFigures, sumWhere } from './metrics-exporter.ts';
 
 describe('sumCounter', () => {
   it('adds a counter over its label sets and ignores look-alikes', () => {
@@ -74,5 +75,28 @@ describe('renderMetrics', () => {
     expect(text).toContain('simulate_service_restarts_total{service="postgres",kind="real"} 1\n');
     // What the seed's Prometheus alert and our cache-rate reader would sum.
     expect(sumCounter(text, 'simulate_oom_kills_total')).toBe(1);
+  });
+});
+
+describe('the app counters a comparison reads', () => {
+  const text = [
+    '# HELP api_request_duration_seconds HTTP request time',
+    'api_request_duration_seconds_count{method="GET",route="/users/{id}",status="200"} 40.0',
+    'api_request_duration_seconds_count{method="GET",route="/conversations/{id}/messages",status="200"} 60.0',
+    'api_request_duration_seconds_count{method="GET",route="/metrics",status="200"} 3.0',
+    'db_query_duration_seconds_count{query="user_by_id"} 30.0',
+    'db_query_duration_seconds_count{query="database_size"} 3.0',
+  ].join('\n');
+
+  it('sums label sets whose values hold braces (route templates)', () => {
+    expect(sumWhere(text, 'api_request_duration_seconds_count', (l) => !l.includes('route="/metrics"'))).toBe(100);
+    expect(sumWhere(text, 'db_query_duration_seconds_count', (l) => !l.includes('database_size'))).toBe(30);
+  });
+
+  it('queries per request and query time over the judged stages; null where a counter went back (a restart)', () => {
+    const before = { hits: 10, misses: 10, queries: 100, querySeconds: 0.1, requests: 100, dbConnectionsPeak: 3 };
+    const after = { hits: 70, misses: 30, queries: 160, querySeconds: 0.16, requests: 200, dbConnectionsPeak: 5 };
+    expect(appFigures(before, after)).toEqual({ cacheLookups: 80, queriesPerRequest: 0.6, dbQueryAvgMs: expect.closeTo(1, 6), dbConnectionsPeak: 5 });
+    expect(appFigures(after, before).queriesPerRequest).toBeNull();
   });
 });

@@ -44,7 +44,7 @@ export function sumCounter(text: string, name: string): number | undefined {
   let total: number | undefined;
   for (const line of text.split('\n')) {
     if (line.startsWith('#')) continue;
-    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\s+(\S+)/.exec(line);
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{.*\})?\s+(\S+)/.exec(line);
     if (m && m[1] === name) total = (total ?? 0) + Number(m[3]);
   }
   return total;
@@ -55,7 +55,7 @@ export function sumWhere(text: string, name: string, keep: (labels: string) => b
   let total: number | undefined;
   for (const line of text.split('\n')) {
     if (line.startsWith('#')) continue;
-    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\s+(\S+)/.exec(line);
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{.*\})?\s+(\S+)/.exec(line);
     if (m && m[1] === name && keep(m[2] ?? '')) total = (total ?? 0) + Number(m[3]);
   }
   return total;
