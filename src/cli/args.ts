@@ -151,7 +151,7 @@ Options
   --variant      NAME="ARGS" with compare: a variant of --profile (ARGS: --set ..., repeatable)
   --repeat       N           with compare: runs per variant (default 1; --claims 3, --quick 2)
   --claims                   with compare: run the seed's claims (all, or the one named)
-  --quick                    with compare: 15 s runs, 2 of each (a quick look; the spread is wide)
+  --quick                    with compare: 10 s warm-up, 15 s judged, 2 of each (a quick look)
   --duration, -d SECONDS     length of the load (stages scaled to fit); with --no-load, how long to watch
   --scenario, -s NAME|FILE   scenario (scenarios/<name>.yaml); default from the profile
   --model        open|closed open: fixed arrival rate, latency from the scheduled send (default);

@@ -20,8 +20,8 @@ import type { CliArgs } from './args.ts';
 import { createReporter } from './choose-reporter.ts';
 import { abortOnSignals } from './interrupts.ts';
 
-/** `--quick`: 15 s runs, two of each (the fewest that give a spread; all claims fit in about 10 minutes). */
-export const QUICK = { durationS: 15, repeat: 2 };
+/** `--quick`: a 10 s warm-up (not until steady), 15 s judged, two of each (the fewest that give a spread). */
+export const QUICK = { durationS: 15, repeat: 2, warmUpS: 10 };
 /** `--claims` without --quick: the profile's full scenario, three of each. */
 export const FULL_CLAIMS_REPEAT = 3;
 
@@ -133,6 +133,7 @@ export async function compareCommand(args: CliArgs): Promise<number> {
       repeat,
       // A claim about one service (Prometheus, Grafana) needs one arm only.
       allowSingle: Boolean(args.claims),
+      fixedWarmUpS: quick ? QUICK.warmUpS : undefined,
       common: commonOptions(args, quick),
       outDir: args.out,
       signal: interrupts.signal,

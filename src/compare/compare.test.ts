@@ -188,3 +188,19 @@ describe('runComparison', () => {
     expect(r.table.labels).toEqual(['old-full', '4gb']);
   });
 });
+
+describe('--quick', () => {
+  it('a warm-up that runs until steady becomes a fixed one; the mix and judged stages stay', async () => {
+    const { fixedWarmUpScenario } = await import('./compare.ts');
+    const { loadScenario } = await import('../load/index.ts');
+    const file = fixedWarmUpScenario('steady-300', tmp, 10);
+    expect(file).toMatch(/scenario-steady-300\.yaml$/);
+    const quick = await loadScenario(file);
+    const orig = await loadScenario('steady-300');
+    expect(quick.stages[0]).toMatchObject({ name: 'warm-up', duration: 10, exclude: true });
+    expect(quick.stages[0]!.until).toBeUndefined();
+    expect(quick.stages.slice(1)).toEqual(orig.stages.slice(1));
+    expect(quick.requests).toEqual(orig.requests);
+    expect(quick.name).toBe(orig.name);
+  });
+});

@@ -7,7 +7,9 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { InputError } from '../errors.ts';
+import { DEFAULT_SCENARIOS_DIR } from '../load/index.ts';
 import type { Reporter } from '../model/index.ts';
 import { loadProfile } from '../profile/load-profile.ts';
 import { csvText } from '../util/csv-file.ts';
@@ -40,6 +42,12 @@ export interface CompareOptions {
   onRunDone?(summary: RunSummary, index: number, total: number): void | Promise<void>;
   /** One variant is enough (a claim about one service); otherwise at least two. */
   allowSingle?: boolean;
+  /**
+   * --quick: a warm-up that runs `until: steady` (up to minutes) becomes this many seconds, the same for
+   * every run; the mix and the judged stages stay the scenario's. The scenario used is written into the
+   * comparison's folder.
+   */
+  fixedWarmUpS?: number;
   /** runSimulation, passed in so a test can drive the workflow without a stack. */
   run(opts: RunOptions): Promise<RunResult>;
 }
@@ -80,9 +88,10 @@ export function sharedRunOptions(entries: CompareEntry[], common: CommonRunOptio
 }
 
 export async function runComparison(opts: CompareOptions): Promise<CompareResult> {
-  const common = sharedRunOptions(opts.entries, opts.common, opts.allowSingle);
+  let common = sharedRunOptions(opts.entries, opts.common, opts.allowSingle);
   const dir = path.resolve(opts.outDir, newCompareId());
   fs.mkdirSync(dir, { recursive: true });
+  if (opts.fixedWarmUpS && typeof common.scenario === 'string') common = { ...common, scenario: fixedWarmUpScenario(common.scenario, dir, opts.fixedWarmUpS) };
   const variants: VariantRuns[] = opts.entries.map((e) => ({
     label: e.label,
     profile: e.kind === 'run' ? e.profile : '',
@@ -126,6 +135,23 @@ export async function runComparison(opts: CompareOptions): Promise<CompareResult
   const table = buildCompareTable(done);
   writeCompareFiles(dir, done, table, common, { repeat: opts.repeat, interrupted });
   return { dir, variants: done, table, interrupted };
+}
+
+/** The scenario with an `until: steady` warm-up made a fixed `seconds` long, written into `dir`; its path. */
+export function fixedWarmUpScenario(scenario: string, dir: string, seconds: number): string {
+  const isPath = scenario.includes('/') || /\.ya?ml$/i.test(scenario);
+  const file = isPath ? path.resolve(scenario) : path.join(DEFAULT_SCENARIOS_DIR, `${scenario}.yaml`);
+  if (!fs.existsSync(file)) return scenario; // the run reports the missing scenario as usual
+  const doc = parseYaml(fs.readFileSync(file, 'utf8')) as { name?: string; stages?: Array<Record<string, unknown>> };
+  const warm = doc.stages?.[0];
+  if (!warm || warm.until === undefined) return scenario;
+  delete warm.until;
+  delete warm.max;
+  warm.duration = seconds;
+  doc.name = `${doc.name ?? path.basename(file).replace(/\.ya?ml$/, '')}`;
+  const out = path.join(dir, `scenario-${path.basename(file).replace(/\.ya?ml$/, '')}.yaml`);
+  fs.writeFileSync(out, `# ${path.relative(process.cwd(), file) || file} with a fixed ${seconds} s warm-up instead of until: steady (simulate compare --quick)\n${stringifyYaml(doc)}`);
+  return out;
 }
 
 /** compare.json's shape, for readers such as the HTML report (kind + version say which it is). */
