@@ -27,7 +27,7 @@ describe('createReporter picks', () => {
 
   it('plain lines in CI even on a TTY', async () => {
     const { err, out } = await drive({ tui: true, json: false, stderrTTY: true, env: { CI: 'true' } });
-    expect(err.startsWith('simulate: run 20261125-203327-3f98: profile 4gb')).toBe(true);
+    expect(err.startsWith('simulate: run 20261130-110613-b75b: profile 4gb')).toBe(true);
     expect(err).not.toContain('\x1b');
     expect(out).toContain('Verdict: PASS');
   });
