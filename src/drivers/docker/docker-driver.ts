@@ -233,7 +233,10 @@ export class DockerDriver implements Driver {
       case 'gave-up':
         return state?.Running ? what : exited();
       case 'died':
-        throw new EnvironmentError(`${spec.name} exited (${exited()}) before it was ready (${what})`, `see ${this.logPath(spec.name)}`);
+        throw new EnvironmentError(
+          `${spec.name} exited (code ${state?.ExitCode}${state?.OOMKilled ? ', OOM-killed' : ''}) before it was ready (${what})`,
+          `see ${this.logPath(spec.name)}`,
+        );
       case 'timeout':
         throw new EnvironmentError(`${spec.name} was not ready within ${Math.round(launch.readyTimeoutMs / 1000)} s (${what})`, `see ${this.logPath(spec.name)}`);
     }
