@@ -1,0 +1,132 @@
+/**
+ * The smallest memory cap at which the stack passes at its target rate. The first guess is Kubernetes VPA's
+ * recommender: the P90 of the peaks seen plus a 15 % safety margin, and after an OOM kill the larger of
+ * +100 MiB and ×1.2 (autoscaler/vertical-pod-autoscaler recommender: `safetyMarginFraction` 0.15,
+ * `OOMBumpUpRatio` 1.2, `OOMMinBumpUp` 100 MiB). VPA stops there; we then bisect between a cap that failed and
+ * one that passed until they are 64 MiB apart, so the figure is measured, not a margin on a guess.
+ * Pure: it only decides the next cap from the outcomes it was told.
+ */
+
+export const MiB = 1024 * 1024;
+export const CAP_GRANULARITY = 64 * MiB;
+export const VPA_SAFETY_MARGIN = 0.15;
+export const VPA_OOM_BUMP_RATIO = 1.2;
+export const VPA_OOM_MIN_BUMP = 100 * MiB;
+/** Below the smallest pass and no fail seen yet: try this share of it (also the "80 % of it fails" check). */
+export const DOWN_STEP = 0.8;
+
+export interface CapSearchOptions {
+  /** Peak working sets measured so far at the target rate (bytes); the P90 of them seeds the first guess. */
+  peaks: number[];
+  /** Never go above this (the host's memory, or the tier's cap × 2). */
+  maxCapBytes: number;
+  /** Never below this. Default 64 MiB. */
+  minCapBytes?: number;
+  granularity?: number;
+}
+
+export interface CapTrial {
+  capBytes: number;
+  pass: boolean;
+  oomKilled: boolean;
+  peakBytes?: number;
+}
+
+export type CapSearchStatus = 'found' | 'none-passed' | 'all-passed';
+
+export class CapSearch {
+  private readonly gran: number;
+  private readonly minCap: number;
+  private readonly maxCap: number;
+  private readonly trials: CapTrial[] = [];
+  private current: number | undefined;
+  private status?: CapSearchStatus;
+
+  constructor(readonly opts: CapSearchOptions) {
+    this.gran = opts.granularity ?? CAP_GRANULARITY;
+    this.minCap = opts.minCapBytes ?? CAP_GRANULARITY;
+    this.maxCap = opts.maxCapBytes;
+    this.current = this.clamp(roundUp(p90(opts.peaks) * (1 + VPA_SAFETY_MARGIN), this.gran));
+  }
+
+  /** The cap to try now (bytes), or undefined when the search is over. */
+  next(): number | undefined {
+    return this.status ? undefined : this.current;
+  }
+
+  get done(): boolean {
+    return this.status !== undefined;
+  }
+
+  record(trial: Omit<CapTrial, 'capBytes'>): void {
+    if (this.current === undefined || this.status) throw new Error('the search is over');
+    this.trials.push({ capBytes: this.current, ...trial });
+    const pass = this.smallestPass();
+    const fail = this.largestFailBelow(pass);
+    if (pass === undefined) {
+      // Nothing passed yet: grow as VPA does after an OOM kill (the same bump after a latency miss).
+      const last = this.current;
+      const bumped = roundUp(Math.max(last + VPA_OOM_MIN_BUMP, last * VPA_OOM_BUMP_RATIO), this.gran);
+      if (last >= this.maxCap) return this.finish('none-passed');
+      this.current = Math.min(bumped, this.maxCap);
+      return;
+    }
+    if (fail === undefined) {
+      if (pass <= this.minCap) return this.finish('all-passed');
+      this.current = this.clamp(roundDown(pass * DOWN_STEP, this.gran));
+      if (this.current >= pass) return this.finish('all-passed');
+      return;
+    }
+    if (pass - fail <= this.gran) return this.finish('found');
+    const mid = roundDown((pass + fail) / 2, this.gran);
+    this.current = mid > fail && mid < pass ? mid : fail + this.gran;
+    if (this.current >= pass) return this.finish('found');
+  }
+
+  result(): { status: CapSearchStatus; smallestPassBytes: number | null; largestFailBytes: number | null; trials: CapTrial[] } {
+    const pass = this.smallestPass();
+    return { status: this.status ?? 'none-passed', smallestPassBytes: pass ?? null, largestFailBytes: this.largestFailBelow(pass) ?? null, trials: [...this.trials] };
+  }
+
+  /** Rough count of trials still to come. */
+  remainingEstimate(): number {
+    if (this.status) return 0;
+    const pass = this.smallestPass();
+    const fail = this.largestFailBelow(pass);
+    if (pass !== undefined && fail !== undefined) return Math.max(1, Math.ceil(Math.log2((pass - fail) / this.gran)));
+    return 4;
+  }
+
+  private smallestPass(): number | undefined {
+    const passes = this.trials.filter((t) => t.pass).map((t) => t.capBytes);
+    return passes.length ? Math.min(...passes) : undefined;
+  }
+
+  private largestFailBelow(limit: number | undefined): number | undefined {
+    const fails = this.trials.filter((t) => !t.pass && (limit === undefined || t.capBytes < limit)).map((t) => t.capBytes);
+    return fails.length ? Math.max(...fails) : undefined;
+  }
+
+  private clamp(b: number): number {
+    return Math.min(this.maxCap, Math.max(this.minCap, b));
+  }
+
+  private finish(status: CapSearchStatus): void {
+    this.status = status;
+  }
+}
+
+/** Nearest-rank P90 (VPA's histogram percentile is close to this for a handful of samples). */
+export function p90(values: number[]): number {
+  if (values.length === 0) throw new Error('no peaks to start from');
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil(0.9 * sorted.length) - 1)]!;
+}
+
+export function roundUp(b: number, gran: number): number {
+  return Math.ceil(b / gran) * gran;
+}
+
+export function roundDown(b: number, gran: number): number {
+  return Math.floor(b / gran) * gran;
+}
