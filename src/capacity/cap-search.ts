@@ -23,6 +23,8 @@ export interface CapSearchOptions {
   /** Never below this. Default 64 MiB. */
   minCapBytes?: number;
   granularity?: number;
+  /** Start here instead of VPA's P90 + 15 % (the free-memory search starts from peak + margin). */
+  startBytes?: number;
 }
 
 export interface CapTrial {
@@ -46,7 +48,7 @@ export class CapSearch {
     this.gran = opts.granularity ?? CAP_GRANULARITY;
     this.minCap = opts.minCapBytes ?? CAP_GRANULARITY;
     this.maxCap = opts.maxCapBytes;
-    this.current = this.clamp(roundUp(p90(opts.peaks) * (1 + VPA_SAFETY_MARGIN), this.gran));
+    this.current = this.clamp(roundUp(opts.startBytes ?? vpaStart(opts.peaks), this.gran));
   }
 
   /** The cap to try now (bytes), or undefined when the search is over. */
@@ -114,6 +116,11 @@ export class CapSearch {
   private finish(status: CapSearchStatus): void {
     this.status = status;
   }
+}
+
+/** VPA's first recommendation from the peaks seen: their P90 plus the 15 % safety margin. */
+export function vpaStart(peaks: number[]): number {
+  return p90(peaks) * (1 + VPA_SAFETY_MARGIN);
 }
 
 /** Nearest-rank P90 (VPA's histogram percentile is close to this for a handful of samples). */

@@ -33,6 +33,13 @@ export const OPTIONS = {
   png: { type: 'string' },
   html: { type: 'string' },
   fault: { type: 'string', multiple: true },
+  caps: { type: 'string' },
+  cost: { type: 'string', multiple: true },
+  'max-avg': { type: 'string' },
+  'max-p99': { type: 'string' },
+  'max-errors': { type: 'string' },
+  'start-rate': { type: 'string' },
+  'step-time': { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false },
   version: { type: 'boolean', short: 'v', default: false },
 } as const;
@@ -41,8 +48,8 @@ const SHORT_NAMES: Record<string, string> = Object.fromEntries(
   Object.entries(OPTIONS).flatMap(([long, o]) => ('short' in o ? [[o.short, long]] : [])),
 );
 
-export type Command = 'run' | 'up' | 'down' | 'doctor' | 'setup' | 'report' | 'compare' | 'help';
-const COMMANDS: Command[] = ['run', 'up', 'down', 'doctor', 'setup', 'report', 'compare', 'help'];
+export type Command = 'run' | 'up' | 'down' | 'doctor' | 'setup' | 'report' | 'compare' | 'capacity' | 'help';
+const COMMANDS: Command[] = ['run', 'up', 'down', 'doctor', 'setup', 'report', 'compare', 'capacity', 'help'];
 
 export function parseCli(argv: string[]) {
   let parsed;
@@ -95,6 +102,13 @@ export function parseCli(argv: string[]) {
     png: v.png,
     html: v.html,
     faults: parseFaultFlags(v.fault ?? []),
+    caps: v.caps === undefined ? undefined : v.caps.split(',').map((c) => c.trim()).filter(Boolean),
+    costs: v.cost ?? [],
+    maxAvgMs: v['max-avg'] === undefined ? undefined : positiveNumber('--max-avg', v['max-avg'], 'milliseconds'),
+    maxP99Ms: v['max-p99'] === undefined ? undefined : positiveNumber('--max-p99', v['max-p99'], 'milliseconds'),
+    maxErrorRate: v['max-errors'] === undefined ? undefined : errorShare(v['max-errors']),
+    startRate: v['start-rate'] === undefined ? undefined : positiveNumber('--start-rate', v['start-rate'], 'requests per second'),
+    stepTime: v['step-time'] === undefined ? undefined : stepTime(v['step-time']),
     help: v.help || command === 'help',
     version: v.version,
   };
@@ -106,6 +120,26 @@ function positiveInteger(flag: string, raw: string): number {
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 1) throw new InputError(`${flag}: "${raw}" is not a whole number of runs (1 or more)`, `e.g. ${flag} 3`);
   return n;
+}
+
+/** `--max-errors 1%` or `--max-errors 0.01`: the share of requests that may fail. */
+function errorShare(raw: string): number {
+  const pct = raw.trim().endsWith('%');
+  const n = Number(pct ? raw.trim().slice(0, -1) : raw);
+  const share = pct ? n / 100 : n;
+  if (raw.trim() === '' || !Number.isFinite(share) || share < 0 || share >= 1) {
+    throw new InputError(`--max-errors: "${raw}" is not a share of requests`, 'e.g. --max-errors 1% (or 0.01)');
+  }
+  return share;
+}
+
+/** `--step-time 4,8,20`: warm-up, measured and confirmation seconds of each capacity step. */
+function stepTime(raw: string): { warmupS: number; measureS: number; confirmS: number } {
+  const parts = raw.split(',').map((x) => Number(x));
+  if (parts.length !== 3 || parts.some((n) => !Number.isFinite(n) || n <= 0)) {
+    throw new InputError(`--step-time: "${raw}" is not three positive numbers of seconds`, 'e.g. --step-time 4,8,20 (warm-up, measured window, confirmation)');
+  }
+  return { warmupS: parts[0]!, measureS: parts[1]!, confirmS: parts[2]! };
 }
 
 function positiveNumber(flag: string, raw: string, unit = ''): number {
@@ -130,6 +164,10 @@ Usage
                                                scenario and data; print and write the table of deltas
   simulate compare --claims [NAME] [--quick]   the seed's claims (Redis, cursor paging, indexes, eager
                                                loading, Prometheus, Grafana) as repeated A/B runs
+  simulate capacity --profile <name> [--caps 2g,4g,8g] [--quick] [--cost 4g=400]
+                                               highest rate each tier sustains, smallest passing cap, cost
+  simulate capacity --target <URL> [--max-avg MS] [--max-p99 MS] [--max-errors 1%]
+                                               highest rate a running service sustains (no stack)
   simulate doctor                              what this machine can run (cgroups, swap, programs, Docker)
   simulate setup [--driver docker] [--profile P --data SIZE]
                                                check prerequisites; with docker, build the local images;
@@ -176,6 +214,16 @@ Options
                              "restart redis@30s", "pause redis@30s+10s", "hog 3g@20s+15s",
                              "latency redis 100ms@40s+20s", "loss redis 5%@40s+20s" (user-space proxy:
                              this kernel has no netem). Scenarios can list them under \`faults:\`.
+
+Capacity (simulate capacity)
+  --caps         SIZES       caps to review, comma-separated (default: the 2gb, 4gb and 8gb tiers' caps)
+  --quick                    with capacity: short steps (about 5-10 minutes for two caps, not about 20 for three)
+  --cost         CAP=AMOUNT  monthly cost of a cap, e.g. --cost 4g=400 (default: the tier's x-simulate.cost)
+  --max-avg      MS          average latency limit (default: the profile's, or the seed's 60 ms)
+  --max-p99      MS          p99 latency limit (default: the profile's, or the seed's 1000 ms)
+  --max-errors   SHARE       failed requests allowed (default: the profile's, or the seed's 1%)
+  --start-rate   R           first rate of the search (default: the target rate, or 10 with --target)
+  --step-time    W,M,C       seconds of each step's warm-up, measured window and confirmation
 
 Exit codes: 0 targets met, 1 targets missed, 2 bad usage or input, 3 environment (cgroups, engine,
 ports, programs), 130 interrupted, 70 a bug in simulate.`;

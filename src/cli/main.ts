@@ -32,6 +32,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./report-command.ts')).reportCommand(args);
     case 'compare':
       return (await import('./compare-command.ts')).compareCommand(args);
+    case 'capacity':
+      return (await import('./capacity-command.ts')).capacityCommand(args);
     default:
       return args.target ? (await import('./target-command.ts')).targetCommand(args) : (await import('./run-command.ts')).runCommand(args);
   }

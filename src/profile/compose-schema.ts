@@ -119,6 +119,8 @@ export const stackExtSchema = z.looseObject({
   /** Size of the database the app is seeded to (pg_database_size), e.g. `3g`; `none` for the app's small default. */
   dataset: size.optional(),
   targets: targetsSchema.optional(),
+  /** What the server costs a month (capacity reviews): `{ monthly: 400, currency: CNY }`. */
+  cost: z.strictObject({ monthly: z.number().nonnegative(), currency: z.string().min(1), source: z.string().optional() }).optional(),
 });
 
 export const composeSchema = z.looseObject({

@@ -161,6 +161,7 @@ function buildStack(compose: ComposeFile, file: string, opts: LoadOptions, probl
     dir,
     capBytes,
     swapBytes,
+    ...(ext.cost ? { cost: ext.cost } : {}),
     cpus: opts.cpus ?? ext.cpus ?? 0,
     targets,
     scenario: ext.scenario ?? 'steady-300',

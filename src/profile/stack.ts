@@ -134,6 +134,8 @@ export interface Stack {
   safetyLineBytes: number;
   /** Port of the simulator's own /metrics (stack memory, OOM kills) that the profile's Prometheus scrapes. */
   metricsPort?: number;
+  /** Monthly cost of the server this profile is sized for (x-simulate.cost), for capacity reviews. */
+  cost?: { monthly: number; currency: string; source?: string };
   /** Services in start order (depends_on first). */
   services: ServiceSpec[];
   /** `--set` overrides this stack was built with, as written (run.json records them). */

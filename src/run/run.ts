@@ -16,7 +16,7 @@ import { createCgroup, detectCgroups, RUNS_PARENT, removeEverywhere, removeIfEmp
 import type { Driver, DriverName } from '../drivers/driver.ts';
 import { checkPortsFree } from '../drivers/process/process-driver.ts';
 import { EnvironmentError, EXIT, InputError, InterruptedError } from '../errors.ts';
-import { appendStageSummary, formatSummaryCsv, loadScenario, startLoad, type LoadModel, type LoadResult, type Scenario, type SecondWindow, type StageResult } from '../load/index.ts';
+import { appendStageSummary, formatSummaryCsv, loadScenario, startLoad, type LoadModel, type LoadResult, type LoadRun, type Scenario, type SecondWindow, type StageResult } from '../load/index.ts';
 import type { Reporter, RunEvent, RunState } from '../model/index.ts';
 import { appFigures, readCacheCounters, startMetricsExporter, type AppCounters, type AppFigures } from '../monitor/metrics-exporter.ts';
 import { hostFacts, type HostFacts } from '../monitor/host-facts.ts';
@@ -75,6 +75,24 @@ export interface RunOptions {
   faults?: FaultSpec[];
   reporter: Reporter;
   signal: AbortSignal;
+  /** Instead of a scenario: a workflow that runs its own loads while the stack is up (see RunSpec.session). */
+  session?: (s: RunSession) => Promise<void>;
+}
+
+/** What a whole-run workflow may do with a Run's stack while it is up. */
+export interface RunSession {
+  runId: string;
+  runDir: string;
+  stack: Stack;
+  signal: AbortSignal;
+  /** Run one scenario against the stack (figures, rows and events as any run's); `attach` sees the load run first. */
+  load(scenario: Scenario, attach?: (run: LoadRun) => void): Promise<{ load: LoadResult; loadStartT: number }>;
+  /** Highest working set of the stack read in run seconds [fromT, toT]; undefined when none was read. */
+  peakWorkingSet(fromT: number, toT: number): number | undefined;
+  /** OOM kills in run seconds [fromT, toT]: the victim service of each. */
+  oomKills(fromT: number, toT: number): string[];
+  /** The app's cache counters now (undefined without an app or an answer). */
+  cacheCounters(): Promise<{ hits: number; misses: number } | undefined>;
 }
 
 /** What one run is: its ids and folders, the validated stack and scenario, how to load and report. */
@@ -104,6 +122,11 @@ export interface RunSpec {
   meta?: Record<string, unknown>;
   /** Faults injected while the load runs (src/faults), already checked against the stack. */
   faults?: FaultSpec[];
+  /**
+   * Instead of one scenario: once the stack is up, hand it to this workflow (`simulate capacity` runs its
+   * load steps through it), then verdict and teardown as usual. The verdict judges the last load it ran.
+   */
+  session?: (s: RunSession) => Promise<void>;
 }
 
 /** The cgroups a run makes: the real hierarchy, or a fake root in a unit test. */
@@ -201,6 +224,7 @@ export async function runSimulation(opts: RunOptions): Promise<RunResult> {
     reporter: opts.reporter,
     signal: opts.signal,
     faults,
+    session: opts.session,
   };
   return new Run(spec, { cgroups: systemCgroups(cg), driver }).execute();
 }
@@ -378,7 +402,11 @@ export class Run {
 
       if (spec.detach) return this.finish(undefined, undefined, undefined);
 
-      if (spec.scenario) {
+      if (spec.session) {
+        let last: LoadResult | undefined;
+        await spec.session(this.session((l) => (last = l)));
+        load = last;
+      } else if (spec.scenario) {
         // Ids drawn over the whole dataset the run started from (its row counts), not the scenario's defaults.
         load = await this.runLoad(this.dataset ? fitToDataset(spec.scenario, this.dataset.rows) : spec.scenario);
         if (stack.appService) {
@@ -582,7 +610,31 @@ export class Run {
    * The scenario's load. A first stage `until: steady` runs on its own until the stack is at steady state
    * (or its bound), then the rest starts at once; the verdict sees only the rest.
    */
-  private async runLoad(scenario: Scenario): Promise<LoadResult> {
+  private session(onLoad: (l: LoadResult) => void): RunSession {
+    const inRange = (t: number, fromT: number, toT: number) => t >= fromT && t <= toT;
+    return {
+      runId: this.runId,
+      runDir: this.runDir,
+      stack: this.stack,
+      signal: this.internal.signal,
+      load: async (scenario, attach) => {
+        this.throwIfAborted();
+        // Ids drawn over the whole dataset the run started from, as a scenario run's are.
+        const load = await this.runLoad(this.dataset ? fitToDataset(scenario, this.dataset.rows) : scenario, attach);
+        onLoad(load);
+        return { load, loadStartT: this.loadStartT };
+      },
+      peakWorkingSet: (fromT, toT) => {
+        let peak: number | undefined;
+        for (const m of this.memorySeries) if (inRange(m.t, fromT, toT)) peak = Math.max(peak ?? 0, m.workingSet);
+        return peak;
+      },
+      oomKills: (fromT, toT) => this.eventLog.filter((e) => e.kind === 'oom-kill' && inRange(e.t, fromT, toT)).map((e) => e.service ?? '?'),
+      cacheCounters: () => (this.stack.appService ? readCacheCounters(this.stack.appUrl) : Promise.resolve(undefined)),
+    };
+  }
+
+  private async runLoad(scenario: Scenario, attach?: (run: LoadRun) => void): Promise<LoadResult> {
     const first = scenario.stages[0];
     if (first?.until === 'steady' && scenario.stages.length > 1) {
       this.steadyPlan = { untilSteady: true, maxS: first.duration };
@@ -592,19 +644,20 @@ export class Run {
         this.emit({ kind: 'info', detail: `warm-up ended at its ${first.duration} s bound without steady state (${this.steady.check().reason}): the judged stages begin before steady state` });
       }
       void warm;
-      return this.runPart({ ...scenario, stages: scenario.stages.slice(1) }, { offset: 1, count: scenario.stages.length, untilSteady: false });
+      return this.runPart({ ...scenario, stages: scenario.stages.slice(1) }, { offset: 1, count: scenario.stages.length, untilSteady: false }, attach);
     }
     this.steadyPlan = { untilSteady: false, maxS: undefined };
-    return this.runPart(scenario, { offset: 0, count: scenario.stages.length, untilSteady: false });
+    return this.runPart(scenario, { offset: 0, count: scenario.stages.length, untilSteady: false }, attach);
   }
 
-  private async runPart(scenario: Scenario, part: { offset: number; count: number; untilSteady: boolean }): Promise<LoadResult> {
+  private async runPart(scenario: Scenario, part: { offset: number; count: number; untilSteady: boolean }, attach?: (run: LoadRun) => void): Promise<LoadResult> {
     const total = scenario.stages.reduce((a, s) => a + s.duration, 0);
     const summaryFile = path.join(this.runDir, 'summary.csv');
     const loadStart = Date.now();
     this.loadStartT = this.t(loadStart);
     this.loadRunning = true;
     const run = startLoad(scenario, { baseUrl: this.stack.appUrl, model: this.spec.model, signal: this.internal.signal, allowRemote: this.spec.allowRemote, onAck: this.acks?.record });
+    attach?.(run);
     // Faults are timed from the start of the load that is judged: after an `until: steady` warm-up.
     if (!part.untilSteady) this.startFaults(loadStart);
     run.on('stage', (st) => {

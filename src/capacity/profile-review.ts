@@ -1,0 +1,501 @@
+/**
+ * `simulate capacity --profile P`: for each tier (a profile under a cap) the highest rate it sustains, then
+ * the smallest cap that passes at the profile's target rate, each figure measured by Runs of the real stack.
+ *
+ * Stacks: a Run carries the steps of one cap while they pass (the stack stays up between them: warm caches
+ * and pools, as production would be). After a failed step the next step gets a fresh stack: an OOM-killed
+ * and restarted service, or a backlog the app is still working through, would otherwise be judged as part
+ * of the next step. Every restart is said, with its reason. Each cap trial of the smallest-cap search is a
+ * fresh stack too: how much a stack needs includes its start.
+ */
+import path from 'node:path';
+import { loadScenario, type Scenario } from '../load/index.ts';
+import { listProfiles, loadProfile } from '../profile/load-profile.ts';
+import { parseSize } from '../profile/sizes.ts';
+import type { Stack } from '../profile/stack.ts';
+import { InputError } from '../errors.ts';
+import { runSimulation, type RunOptions, type RunSession } from '../run/run.ts';
+import { CAP_GRANULARITY, CapSearch, DOWN_STEP, roundDown, vpaStart } from './cap-search.ts';
+import { CapacityFiles, capLabel } from './capacity-files.ts';
+import { judgeStep, type StepLimits, type StepMeasurement } from './judge-step.ts';
+import { measureLoadStep } from './measure-step.ts';
+import type { CapacityProgress } from './progress.ts';
+import { CAPACITY_FORMAT, costPer100, type CapacityReview, type CapTrialRecord, type Cost, type SeedComparisonRow, type SmallestCap, type TierResult } from './review.ts';
+import { searchMaxRate, type StepContext, type StepRecord, type StepRun } from './search-rate.ts';
+import { seedTierForCap } from './seed-tiers.ts';
+import { stepScenario, type StepTiming } from './step-scenario.ts';
+
+const MiB = 1024 * 1024;
+const TIER_PROFILES = ['2gb', '4gb', '8gb'];
+
+export interface ProfileReviewOptions extends Pick<RunOptions, 'profile' | 'driver' | 'cap' | 'swap' | 'cpus' | 'outDir' | 'sampleIntervalMs'> {
+  id: string;
+  caps?: string[];
+  /** `4g=400` overrides. */
+  costs: string[];
+  limits: Partial<StepLimits>;
+  startRate?: number;
+  timing: StepTiming;
+  quick: boolean;
+  progress: CapacityProgress;
+  signal: AbortSignal;
+}
+
+interface Tier {
+  profile: string;
+  stack: Stack;
+  capBytes: number;
+  ownTier: boolean;
+  cost: Cost | null;
+}
+
+export async function profileReview(opts: ProfileReviewOptions): Promise<{ review: CapacityReview; dir: string }> {
+  const own = loadProfile(opts.profile, { cap: opts.cap });
+  const tiers = planTiers(opts, own);
+  const limits: StepLimits = {
+    avgLatencyMs: opts.limits.avgLatencyMs ?? own.targets.avgLatencyMs,
+    p99Ms: opts.limits.p99Ms ?? own.targets.p99Ms,
+    maxErrorRate: opts.limits.maxErrorRate ?? own.targets.maxErrorRate,
+  };
+  const baseScenario = await loadScenario(own.scenario);
+  const dir = path.resolve(opts.outDir, opts.id);
+  const runsDir = path.join(dir, 'runs');
+  const files = new CapacityFiles(dir);
+  const review: CapacityReview = {
+    format: CAPACITY_FORMAT,
+    id: opts.id,
+    mode: 'profile',
+    profile: own.name,
+    target: null,
+    quick: opts.quick,
+    loadModel: 'open',
+    startedAt: new Date().toISOString(),
+    endedAt: null,
+    limits,
+    targetRate: own.targets.minRps,
+    timing: opts.timing,
+    tiers: [],
+    steps: [],
+    seedComparison: [],
+    exitCode: null,
+    interrupted: false,
+    notes: [
+      'open model: fixed arrival rate, latency counted from each request\'s scheduled send time',
+      `scenario ${baseScenario.name}'s request mix at each step's rate; each step judged over its own window`,
+      'the load generator runs on the same cores as the stack: a step where it could not keep its schedule is marked harness-limited',
+    ],
+  };
+  files.write(review);
+  const started = Date.now();
+  const perTierGuessS = (opts.timing.warmupS + opts.timing.measureS + 12) * 9 + (opts.timing.warmupS + opts.timing.confirmS + 12);
+  const capTrialS = opts.timing.warmupS + opts.timing.measureS + 15;
+
+  try {
+    for (const [i, tier] of tiers.entries()) {
+      if (opts.signal.aborted) break;
+      const tiersAfter = tiers.length - i - 1;
+      const capSearches = tiers.slice(i).filter((t) => searchesCap(t, opts)).length;
+      const laterS = tiersAfter * perTierGuessS + capSearches * 6 * capTrialS;
+      opts.progress.note(`[${tier.profile} @ ${capLabel(tier.capBytes)}] rate search from ${opts.startRate ?? tier.stack.targets.minRps} req/s (${tierLine(tier)})`);
+      const result = await tierReview(tier, { opts, limits, baseScenario, runsDir, files, review, laterS });
+      review.tiers.push(result);
+      files.write(review);
+      if (opts.signal.aborted) break;
+    }
+    review.seedComparison = seedComparison(review.tiers, tiers);
+    const ownRow = review.tiers.find((t) => t.ownTier);
+    review.interrupted = opts.signal.aborted;
+    review.exitCode = review.interrupted ? 130 : ownRow?.verdict === 'PASS' ? 0 : 1;
+    if (!ownRow && !review.interrupted) review.notes.push(`the profile's own tier (${own.name} at ${capLabel(own.capBytes)}) was not among the caps reviewed: exit 1`);
+    review.notes.push(`review took ${Math.round((Date.now() - started) / 1000)} s`);
+    review.endedAt = new Date().toISOString();
+    files.write(review);
+    return { review, dir };
+  } finally {
+    files.close();
+  }
+}
+
+function tierLine(t: Tier): string {
+  return `target ${t.stack.targets.minRps} req/s, avg <= ${t.stack.targets.avgLatencyMs} ms, p99 < ${t.stack.targets.p99Ms} ms, ${Math.round(t.stack.targets.minFreeBytes / 1e6)} MB free${t.cost ? `, ${t.cost.monthly} ${t.cost.currency}/month` : ''}`;
+}
+
+/** Which tiers a review covers: --caps (the profile under each), else the seed's three tiers (or the profile alone). */
+export function planTiers(opts: Pick<ProfileReviewOptions, 'caps' | 'costs' | 'profile'>, own: Stack): Tier[] {
+  const overrides = parseCostOverrides(opts.costs);
+  const tierStacks = new Map<number, Stack>();
+  for (const name of TIER_PROFILES) {
+    if (!listProfiles().includes(name)) continue;
+    const s = loadProfile(name);
+    tierStacks.set(s.capBytes, s);
+  }
+  const costOf = (capBytes: number, stack: Stack): Cost | null => {
+    const o = overrides.get(capBytes);
+    const base = stack.cost ?? tierStacks.get(capBytes)?.cost;
+    if (o !== undefined) return { monthly: o, currency: base?.currency ?? 'CNY', source: '--cost' };
+    return base ? { monthly: base.monthly, currency: base.currency, source: base.source ?? 'x-simulate.cost' } : null;
+  };
+  if (opts.caps?.length) {
+    return opts.caps.map((c) => {
+      const r = parseSize(c);
+      if ('error' in r) throw new InputError(`--caps: ${c}: ${r.error}`, 'e.g. --caps 2g,4g,8g');
+      const stack = loadProfile(opts.profile, { cap: c });
+      // A cap's cost is the server's: the tier sized for that cap names it, unless --cost says otherwise.
+      const tierStack = tierStacks.get(r.bytes);
+      return { profile: own.name, stack, capBytes: r.bytes, ownTier: r.bytes === own.capBytes, cost: costOf(r.bytes, tierStack ?? stack) };
+    });
+  }
+  if (TIER_PROFILES.includes(own.name)) {
+    return TIER_PROFILES.filter((n) => listProfiles().includes(n)).map((n) => {
+      const stack = n === own.name ? own : loadProfile(n);
+      return { profile: n, stack, capBytes: stack.capBytes, ownTier: n === own.name, cost: costOf(stack.capBytes, stack) };
+    });
+  }
+  return [{ profile: own.name, stack: own, capBytes: own.capBytes, ownTier: true, cost: costOf(own.capBytes, own) }];
+}
+
+function parseCostOverrides(costs: string[]): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const c of costs) {
+    const m = /^([^=]+)=([0-9]+(?:\.[0-9]+)?)$/.exec(c.trim());
+    const size = m ? parseSize(m[1]!) : undefined;
+    if (!m || !size || 'error' in size) throw new InputError(`--cost: "${c}" is not CAP=AMOUNT`, 'e.g. --cost 4g=400 (a month, in the tier\'s currency)');
+    out.set(size.bytes, Number(m[2]));
+  }
+  return out;
+}
+
+/** The smallest-cap search runs for the profile's own tier, and for every tier in a full (not --quick) review. */
+function searchesCap(t: Tier, opts: Pick<ProfileReviewOptions, 'quick'>): boolean {
+  return t.ownTier || !opts.quick;
+}
+
+interface TierContext {
+  opts: ProfileReviewOptions;
+  limits: StepLimits;
+  baseScenario: Scenario;
+  runsDir: string;
+  files: CapacityFiles;
+  review: CapacityReview;
+  laterS: number;
+}
+
+/** One Run of `tier` under `capBytes`; `work` gets the session while the stack is up. */
+async function withStack(tier: Tier, capBytes: number, ctx: TierContext, work: (s: RunSession) => Promise<void>): Promise<void> {
+  const o = ctx.opts;
+  await runSimulation({
+    profile: tier.stack.file,
+    driver: o.driver,
+    cap: String(capBytes),
+    swap: o.swap,
+    cpus: o.cpus,
+    outDir: ctx.runsDir,
+    model: 'open',
+    sampleIntervalMs: o.sampleIntervalMs,
+    scenario: null,
+    reporter: {},
+    signal: o.signal,
+    session: work,
+  });
+}
+
+/** Run one step's scenario through a session: load figures, then the stack's memory and kills over the step. */
+async function stepThrough(s: RunSession, ctx: StepContext): Promise<Omit<StepRun, 'stack'>> {
+  let measured: ReturnType<typeof measureLoadStep> | undefined;
+  let cacheStart: Promise<{ hits: number; misses: number } | undefined> | undefined;
+  let cacheEnd: Promise<{ hits: number; misses: number } | undefined> | undefined;
+  const { loadStartT } = await s.load(ctx.scenario, (run) => {
+    measured = measureLoadStep(run, ctx.rate, ctx.scenario.maxInFlight, { fromS: ctx.warmupS, toS: ctx.warmupS + ctx.measureS });
+    run.on('stage', (st) => {
+      if (st.index === 1) cacheStart = s.cacheCounters();
+    });
+    run.on('second', (w) => {
+      if (w.t === ctx.warmupS + ctx.measureS - 1) cacheEnd = s.cacheCounters();
+    });
+  });
+  const figures = await measured!;
+  const endT = loadStartT + Math.ceil(figures.measuredToS) + 1;
+  const before = await cacheStart;
+  const after = await cacheEnd;
+  const lookups = before && after ? after.hits - before.hits + (after.misses - before.misses) : 0;
+  const { measuredFromS: _f, measuredToS: _t, ...m } = figures;
+  const measurement: StepMeasurement = {
+    ...m,
+    // The whole step: a kill in its warm-up fails it too.
+    peakWorkingSetBytes: s.peakWorkingSet(loadStartT, endT),
+    oomKills: s.oomKills(loadStartT, endT),
+  };
+  return { measurement, runDir: s.runDir, cacheHitRate: before && after && lookups > 0 && after.hits >= before.hits ? (after.hits - before.hits) / lookups : null };
+}
+
+async function tierReview(tier: Tier, ctx: TierContext): Promise<TierResult> {
+  const { opts, limits } = ctx;
+  const stackNotes: string[] = [];
+  const runDirs = new Set<string>();
+  // The steps of this cap, one stack for as long as they pass.
+  const queue: Array<{ ctx: StepContext; resolve: (r: StepRun) => void; reject: (e: unknown) => void }> = [];
+  let wake: (() => void) | undefined;
+  let searchOver = false;
+  let restartReason: string | undefined;
+  let stacksStarted = 0;
+
+  const stackLoop = (async () => {
+    while (!searchOver && !opts.signal.aborted) {
+      if (!queue.length) {
+        await new Promise<void>((r) => (wake = r));
+        continue;
+      }
+      const reason = restartReason;
+      restartReason = undefined;
+      stacksStarted++;
+      let first = true;
+      let stackError: unknown;
+      await withStack(tier, tier.capBytes, ctx, async (s) => {
+        runDirs.add(s.runDir);
+        while (!searchOver && !s.signal.aborted) {
+          const item = queue.shift();
+          if (!item) {
+            await new Promise<void>((r) => (wake = r));
+            continue;
+          }
+          try {
+            const r = await stepThrough(s, item.ctx);
+            const use = first ? (stacksStarted === 1 ? 'started' : 'restarted') : 'kept';
+            const note = first && stacksStarted > 1 ? reason : undefined;
+            first = false;
+            item.resolve({ ...r, stack: use, note });
+            // Decided from the same judge the search uses: a failed step ends this stack.
+            const v = judgeStep(r.measurement, limits);
+            if (v.outcome !== 'pass') {
+              restartReason = `after step ${item.ctx.index} ${v.outcome === 'fail' ? 'failed' : 'was harness-limited'} (${v.reasons[0] ?? ''})`;
+              return;
+            }
+          } catch (err) {
+            item.reject(err);
+            throw err;
+          }
+        }
+      }).catch((err: unknown) => {
+        stackError = err;
+      });
+      if (stackError) {
+        for (const q of queue.splice(0)) q.reject(stackError);
+        throw stackError;
+      }
+      if (opts.signal.aborted) for (const q of queue.splice(0)) q.reject(new Error('interrupted'));
+    }
+  })();
+  // Its error reaches the search through the step it rejects; awaited below once the search is over.
+  stackLoop.catch(() => undefined);
+
+  const search = await searchMaxRate({
+    tier: tier.profile,
+    capBytes: tier.capBytes,
+    base: ctx.baseScenario,
+    limits,
+    startRate: opts.startRate ?? tier.stack.targets.minRps,
+    timing: opts.timing,
+    overheadS: 4,
+    signal: opts.signal,
+    onStepStart: (a) => opts.progress.stepStart({ ...a, reviewLeftS: a.searchLeftS + ctx.laterS }),
+    onStepEnd: (r) => {
+      ctx.review.steps.push(r);
+      ctx.files.step(r);
+      opts.progress.stepEnd(r);
+      if (r.stack === 'restarted') stackNotes.push(`restarted before step ${r.index}: ${r.note ?? ''}`);
+    },
+    runStep: (stepCtx) =>
+      new Promise<StepRun>((resolve, reject) => {
+        queue.push({ ctx: stepCtx, resolve, reject });
+        wake?.();
+      }),
+  }).finally(() => {
+    searchOver = true;
+    wake?.();
+  });
+  await stackLoop;
+  if (!stackNotes.length) stackNotes.push(`one stack for all ${search.steps.length} steps (no step failed)`);
+
+  const targetRate = tier.stack.targets.minRps;
+  const steps = search.steps;
+  const atTargetSteps = steps.filter((s) => s.rate === targetRate);
+  const atTargetStep = atTargetSteps.at(-1);
+  const peaks = atTargetSteps.map((s) => s.measurement.peakWorkingSetBytes).filter((p): p is number => p !== undefined);
+  const allPeaks = steps.map((s) => s.measurement.peakWorkingSetBytes).filter((p): p is number => p !== undefined);
+  const oomKills = steps.reduce((a, s) => a + s.measurement.oomKills.length, 0);
+  const firstBad = steps.find((s) => s.verdict.outcome !== 'pass');
+
+  let smallestCap: SmallestCap | null = null;
+  if (searchesCap(tier, opts) && !opts.signal.aborted) {
+    smallestCap = await smallestCapSearch(tier, ctx, peaks.length ? peaks : allPeaks, runDirs);
+  }
+
+  const verdictWhy: string[] = [search.result.summary];
+  let verdict: TierResult['verdict'] = 'not judged';
+  if (atTargetStep) {
+    const peak = atTargetStep.measurement.peakWorkingSetBytes;
+    const free = peak !== undefined ? tier.capBytes - peak : undefined;
+    const why = [...atTargetStep.verdict.reasons];
+    if (free === undefined) why.push('no memory reading');
+    else if (free < tier.stack.targets.minFreeBytes) why.push(`only ${Math.round(free / MiB)} MiB left free (target >= ${Math.round(tier.stack.targets.minFreeBytes / 1e6)} MB)`);
+    if (atTargetStep.cacheHitRate !== undefined && atTargetStep.cacheHitRate !== null && atTargetStep.cacheHitRate < tier.stack.targets.minCacheHitRate) {
+      why.push(`cache hit rate ${(atTargetStep.cacheHitRate * 100).toFixed(1)} % < ${(tier.stack.targets.minCacheHitRate * 100).toFixed(0)} %`);
+    }
+    verdict = atTargetStep.verdict.outcome === 'pass' && why.length === 0 ? 'PASS' : 'FAIL';
+    verdictWhy.push(verdict === 'PASS' ? `at ${targetRate} req/s every target held` : `at ${targetRate} req/s: ${why.join('; ')}`);
+  } else {
+    verdictWhy.push(`no step ran at the target rate ${targetRate} req/s (--start-rate moved it): not judged`);
+  }
+  if (opts.signal.aborted) verdict = 'not judged';
+
+  return {
+    profile: tier.profile,
+    capBytes: tier.capBytes,
+    ownTier: tier.ownTier,
+    cost: tier.cost,
+    search: search.result,
+    atTarget: atTargetStep
+      ? {
+          rate: targetRate,
+          avgMs: atTargetStep.measurement.avgMs,
+          p50Ms: atTargetStep.measurement.p50Ms,
+          p99Ms: atTargetStep.measurement.p99Ms,
+          errorRate: atTargetStep.verdict.errorRate,
+          okRps: atTargetStep.verdict.okRps,
+          cacheHitRate: atTargetStep.cacheHitRate ?? null,
+          pass: atTargetStep.verdict.outcome === 'pass',
+          reasons: atTargetStep.verdict.reasons,
+        }
+      : null,
+    peakWorkingSetBytes: peaks.length ? Math.max(...peaks) : allPeaks.length ? Math.max(...allPeaks) : null,
+    oomKills,
+    brokeFirst: firstBad ? `${firstBad.rate} req/s: ${firstBad.verdict.outcome === 'harness-limited' ? 'harness-limited: ' : ''}${firstBad.verdict.reasons[0] ?? ''}` : null,
+    smallestCap,
+    verdict,
+    verdictWhy,
+    costPer100Rps: costPer100(tier.cost, search.result.maxRate),
+    stackNotes,
+    runDirs: [...runDirs],
+  };
+}
+
+/** One fresh stack at `capBytes`, one step at the target rate: what the cap search learns from a cap. */
+async function capTrial(tier: Tier, capBytes: number, ctx: TierContext, why: string, runDirs: Set<string>): Promise<CapTrialRecord> {
+  const rate = tier.stack.targets.minRps;
+  const t = ctx.opts.timing;
+  const scenario = stepScenario(ctx.baseScenario, rate, t.warmupS, t.measureS, ctx.limits.p99Ms);
+  let trial: CapTrialRecord | undefined;
+  ctx.opts.progress.note(`[${tier.profile} @ ${capLabel(tier.capBytes)}] cap search: ${Math.round(capBytes / MiB)} MiB at ${rate} req/s (${why}), ~${t.warmupS + t.measureS + 15} s`);
+  await withStack(tier, capBytes, ctx, async (s) => {
+    runDirs.add(s.runDir);
+    const r = await stepThrough(s, { rate, kind: 'probe', fullLength: false, phase: 'bisecting', index: 0, scenario, warmupS: t.warmupS, measureS: t.measureS });
+    // Kills while the stack started count too: a cap the stack cannot start in does not pass.
+    const kills = s.oomKills(0, Number.MAX_SAFE_INTEGER);
+    const m = { ...r.measurement, oomKills: kills };
+    const v = judgeStep(m, ctx.limits);
+    const peak = m.peakWorkingSetBytes ?? null;
+    const pass = v.outcome === 'pass';
+    const marginOk = peak !== null && capBytes - peak >= tier.stack.targets.minFreeBytes;
+    trial = {
+      capBytes,
+      pass,
+      passWithMargin: pass && marginOk,
+      oomKills: kills,
+      peakWorkingSetBytes: peak,
+      avgMs: m.avgMs,
+      p99Ms: m.p99Ms,
+      errorRate: v.errorRate,
+      reasons: [...v.reasons, ...(pass && !marginOk ? [`free ${peak === null ? '?' : Math.round((capBytes - peak) / MiB)} MiB < ${Math.round(tier.stack.targets.minFreeBytes / MiB)} MiB margin`] : [])],
+      runDir: s.runDir,
+      why,
+    };
+  }).catch((err: unknown) => {
+    if (ctx.opts.signal.aborted) return;
+    throw err;
+  });
+  if (!trial) {
+    trial = { capBytes, pass: false, passWithMargin: false, oomKills: [], peakWorkingSetBytes: null, avgMs: 0, p99Ms: 0, errorRate: 0, reasons: ['interrupted'], why };
+  }
+  ctx.opts.progress.note(`[${tier.profile} @ ${capLabel(tier.capBytes)}] cap ${Math.round(capBytes / MiB)} MiB → ${trial.passWithMargin ? 'PASS with margin' : trial.pass ? 'PASS (margin missed)' : 'FAIL'}${trial.reasons.length ? `: ${trial.reasons.join('; ')}` : ''}${trial.peakWorkingSetBytes !== null ? ` (peak ${Math.round(trial.peakWorkingSetBytes / MiB)} MiB)` : ''}`);
+  return trial;
+}
+
+async function smallestCapSearch(tier: Tier, ctx: TierContext, peaks: number[], runDirs: Set<string>): Promise<SmallestCap> {
+  const trials = new Map<number, CapTrialRecord>();
+  const maxCap = tier.capBytes * 2;
+  const tryCap = async (cap: number, why: string) => {
+    const known = trials.get(cap);
+    if (known) return known;
+    const t = await capTrial(tier, cap, ctx, why, runDirs);
+    trials.set(cap, t);
+    return t;
+  };
+  if (!peaks.length) return { noOomLatencyBytes: null, withMarginBytes: null, startPeaksBytes: [], vpaStartBytes: 0, trials: [], status: 'no peak working set measured' };
+
+  // 1. No OOM kill, latency and error targets met.
+  const first = new CapSearch({ peaks, maxCapBytes: maxCap });
+  let why = 'VPA start: P90 of peaks + 15 %';
+  for (let cap = first.next(); cap !== undefined && !ctx.opts.signal.aborted; cap = first.next()) {
+    const t = await tryCap(cap, why);
+    first.record({ pass: t.pass, oomKilled: t.oomKills.length > 0, peakBytes: t.peakWorkingSetBytes ?? undefined });
+    why = t.pass ? 'bisecting down' : t.oomKills.length ? 'after an OOM kill: max(+100 MiB, ×1.2)' : 'after a miss: max(+100 MiB, ×1.2)';
+  }
+  const r1 = first.result();
+
+  // 2. …and the free-memory margin: start at the peak seen plus the margin, bisect down to the first result.
+  let withMargin: number | null = null;
+  if (r1.smallestPassBytes !== null && !ctx.opts.signal.aborted) {
+    const known = [...trials.values()].filter((t) => t.passWithMargin).map((t) => t.capBytes);
+    const peakAtPass = trials.get(r1.smallestPassBytes)?.peakWorkingSetBytes ?? Math.max(...peaks);
+    const second = new CapSearch({ peaks, maxCapBytes: Math.max(maxCap, peakAtPass + tier.stack.targets.minFreeBytes + CAP_GRANULARITY), startBytes: Math.max(...peaks, peakAtPass) + tier.stack.targets.minFreeBytes });
+    let why2 = 'peak + free-memory margin';
+    for (let cap = second.next(); cap !== undefined && !ctx.opts.signal.aborted; cap = second.next()) {
+      const t = await tryCap(cap, why2);
+      second.record({ pass: t.passWithMargin, oomKilled: t.oomKills.length > 0 });
+      why2 = t.passWithMargin ? 'bisecting down (margin)' : 'after a margin miss: max(+100 MiB, ×1.2)';
+    }
+    const r2 = second.result();
+    withMargin = r2.smallestPassBytes ?? (known.length ? Math.min(...known) : null);
+  }
+
+  // 3. The figure is only worth something if less fails: run at 80 % of it.
+  let check80: SmallestCap['check80'];
+  if (r1.smallestPassBytes !== null && !ctx.opts.signal.aborted) {
+    const cap80 = roundDown(r1.smallestPassBytes * DOWN_STEP, MiB);
+    const t = trials.get(cap80) ?? (await tryCap(cap80, 'check: 80 % of the smallest passing cap'));
+    check80 = { capBytes: cap80, pass: t.pass, reasons: t.reasons };
+  }
+  return {
+    noOomLatencyBytes: r1.smallestPassBytes,
+    withMarginBytes: withMargin,
+    startPeaksBytes: peaks,
+    vpaStartBytes: Math.ceil(vpaStart(peaks) / CAP_GRANULARITY) * CAP_GRANULARITY,
+    check80,
+    trials: [...trials.values()],
+    status: r1.status,
+  };
+}
+
+function seedComparison(rows: TierResult[], tiers: Tier[]): SeedComparisonRow[] {
+  const out: SeedComparisonRow[] = [];
+  for (const row of rows) {
+    if (row.capBytes === null) continue;
+    const seed = seedTierForCap(row.capBytes);
+    if (!seed) continue;
+    const tier = tiers.find((t) => t.capBytes === row.capBytes && t.profile === row.profile);
+    const label = `${seed.name} (${row.profile} @ ${capLabel(row.capBytes)})`;
+    const s = seed.tier;
+    const at = row.atTarget;
+    const rate = tier?.stack.targets.minRps;
+    const push = (metric: SeedComparisonRow['metric'], seedV: string | undefined, measured: string, how: string) => out.push({ tier: label, metric, seed: seedV ?? '(no figure)', measured, how });
+    push('cache hit rate', s.hitRate, at?.cacheHitRate !== null && at?.cacheHitRate !== undefined ? `${(at.cacheHitRate * 100).toFixed(1)} %` : 'not measured', `app's cache counters over the ${rate} req/s step`);
+    push('average latency', s.avgLatency, at ? `${at.avgMs.toFixed(1)} ms` : 'not measured', `at ${rate} req/s`);
+    push('max throughput', s.maxThroughput, row.search.maxRate !== null ? `${row.search.maxRate} req/s (${row.search.status})` : `none (${row.search.status})`, 'highest rate holding avg, p99 and error limits');
+    push('p99 latency', s.p99, at ? `${at.p99Ms.toFixed(0)} ms` : 'not measured', `at ${rate} req/s`);
+    push('memory available', s.memoryAvailable, row.peakWorkingSetBytes !== null ? `${Math.round((row.capBytes - row.peakWorkingSetBytes) / MiB)} MiB` : 'not measured', 'cap − peak working set at the target rate');
+    push('stability', s.stability, `${row.oomKills} OOM kills in ${row.profile} steps; ${row.brokeFirst ? `broke first: ${row.brokeFirst}` : 'no step failed'}`, 'kernel OOM counters, per step');
+    push('cost', s.cost, row.cost ? `${row.cost.monthly} ${row.cost.currency}/month; ${row.costPer100Rps ?? '-'} per 100 req/s sustained` : '(none given)', row.cost?.source ?? '');
+  }
+  return out;
+}
+
