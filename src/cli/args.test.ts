@@ -30,6 +30,13 @@ describe('parseCli', () => {
       rate: undefined,
       allowRemote: false,
       faults: [],
+      caps: undefined,
+      costs: [],
+      maxAvgMs: undefined,
+      maxP99Ms: undefined,
+      maxErrorRate: undefined,
+      startRate: undefined,
+      stepTime: undefined,
       help: false,
       version: false,
     });
@@ -40,6 +47,14 @@ describe('parseCli', () => {
       'app.environment.CACHE_ENABLED=false',
       'grafana.x-simulate.enabled=false',
     ]);
+  });
+
+  it('reads a capacity command line', () => {
+    const a = parseCli(['capacity', '-p', '4gb', '--caps', '2g, 4g', '--quick', '--cost', '4g=400', '--cost', '2g=150', '--max-avg', '50', '--max-p99', '800', '--max-errors', '2%', '--step-time', '2,4,6']);
+    expect(a).toMatchObject({ command: 'capacity', caps: ['2g', '4g'], quick: true, costs: ['4g=400', '2g=150'], maxAvgMs: 50, maxP99Ms: 800, maxErrorRate: 0.02, stepTime: { warmupS: 2, measureS: 4, confirmS: 6 } });
+    expect(parseCli(['capacity', '--max-errors', '0.005']).maxErrorRate).toBe(0.005);
+    expect(() => parseCli(['capacity', '--max-errors', '150%'])).toThrow(/--max-errors: "150%" is not a share of requests/);
+    expect(() => parseCli(['capacity', '--step-time', '2,4'])).toThrow(/--step-time: "2,4" is not three positive numbers/);
   });
 
   it('reads a full run command line', () => {
@@ -114,7 +129,7 @@ describe('parseCli', () => {
   it('rejects an unknown command', () => {
     const e = inputError(() => parseCli(['start']));
     expect(e.message).toBe('unknown command "start"');
-    expect(e.hint).toContain('run, up, down, doctor, setup, report, compare, help');
+    expect(e.hint).toContain('run, up, down, doctor, setup, report, compare, capacity, help');
   });
 
   it('checks --driver and --model', () => {

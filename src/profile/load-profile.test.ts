@@ -71,10 +71,31 @@ describe("a team's own Compose file", () => {
   });
 });
 
+describe('the seed\'s tiers', () => {
+  it('2gb is 4gb sized down: no Grafana, PostgreSQL and Redis halved, ¥200', () => {
+    const s = loadProfile('2gb', { workDir: '/w' });
+    expect(s.capBytes).toBe(2 * 1024 ** 3);
+    expect(s.services.map((x) => x.name)).not.toContain('grafana');
+    expect(s.services.find((x) => x.name === 'postgres')!.command!.join(' ')).toContain('shared_buffers=128MB');
+    expect(s.services.find((x) => x.name === 'redis')!.command!.join(' ')).toContain('--maxmemory 128mb');
+    expect(s.cost).toMatchObject({ monthly: 200, currency: 'CNY' });
+  });
+
+  it('8gb is the full deployment under 8 GB with the seed\'s 8 GB column, ¥800; 4gb costs ¥400', () => {
+    const s = loadProfile('8gb', { workDir: '/w' });
+    expect(s.capBytes).toBe(8 * 1024 ** 3);
+    expect(s.services.map((x) => x.name)).toEqual(expect.arrayContaining(['elasticsearch', 'logstash', 'kibana', 'grafana']));
+    expect(s.services.find((x) => x.name === 'redis')!.command!.join(' ')).toContain('--maxmemory 512mb');
+    expect(s.targets).toMatchObject({ avgLatencyMs: 40, minRps: 500, p99Ms: 500, minCacheHitRate: 0.7 });
+    expect(s.cost).toMatchObject({ monthly: 800, currency: 'CNY' });
+    expect(loadProfile('4gb', { workDir: '/w' }).cost).toMatchObject({ monthly: 400, currency: 'CNY' });
+  });
+});
+
 describe('bad profiles', () => {
   it('an unknown profile names the known ones', () => {
-    const e = inputError(() => loadProfile('8gb'));
-    expect(e.message).toBe('unknown profile "8gb"');
+    const e = inputError(() => loadProfile('16gb'));
+    expect(e.message).toBe('unknown profile "16gb"');
     expect(e.hint).toContain('4gb');
   });
 
