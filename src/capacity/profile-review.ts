@@ -2,11 +2,12 @@
  * `simulate capacity --profile P`: for each tier (a profile under a cap) the highest rate it sustains, then
  * the smallest cap that passes at the profile's target rate, each figure measured by Runs of the real stack.
  *
- * Stacks: a Run carries the steps of one cap while they pass (the stack stays up between them: warm caches
- * and pools, as production would be). After a failed step the next step gets a fresh stack: an OOM-killed
- * and restarted service, or a backlog the app is still working through, would otherwise be judged as part
- * of the next step. Every restart is said, with its reason. Each cap trial of the smallest-cap search is a
- * fresh stack too: how much a stack needs includes its start.
+ * Stacks: a Run carries the steps of one cap (the stack stays up between them: warm caches and pools, as
+ * production would be). After a step with an OOM kill the next step gets a fresh stack (the killed service
+ * came back cold by its restart policy); after another failed step the stack is kept only once the app
+ * answers /health promptly again (its backlog worked off), else it is restarted. Every restart and every
+ * keep after a failure is said, with its reason. Each cap trial of the smallest-cap search is a fresh stack:
+ * how much a stack needs includes its start.
  */
 import path from 'node:path';
 import { loadScenario, type Scenario } from '../load/index.ts';
@@ -249,6 +250,7 @@ async function tierReview(tier: Tier, ctx: TierContext): Promise<TierResult> {
       restartReason = undefined;
       stacksStarted++;
       let first = true;
+      let keptNote: string | undefined;
       let stackError: unknown;
       await withStack(tier, tier.capBytes, ctx, async (s) => {
         runDirs.add(s.runDir);
@@ -261,14 +263,26 @@ async function tierReview(tier: Tier, ctx: TierContext): Promise<TierResult> {
           try {
             const r = await stepThrough(s, item.ctx);
             const use = first ? (stacksStarted === 1 ? 'started' : 'restarted') : 'kept';
-            const note = first && stacksStarted > 1 ? reason : undefined;
+            const note = first && stacksStarted > 1 ? reason : keptNote;
+            keptNote = undefined;
             first = false;
             item.resolve({ ...r, stack: use, note });
-            // Decided from the same judge the search uses: a failed step ends this stack.
+            // Decided from the same judge the search uses.
             const v = judgeStep(r.measurement, limits);
             if (v.outcome !== 'pass') {
-              restartReason = `after step ${item.ctx.index} ${v.outcome === 'fail' ? 'failed' : 'was harness-limited'} (${v.reasons[0] ?? ''})`;
-              return;
+              const what = `step ${item.ctx.index} ${v.outcome === 'fail' ? 'failed' : 'was harness-limited'} (${v.reasons[0] ?? ''})`;
+              // An OOM-killed service came back by its restart policy, cold: a fresh stack for the next step.
+              if (r.measurement.oomKills.length) {
+                restartReason = `after ${what}`;
+                return;
+              }
+              // An overload leaves a backlog in the app: keep the stack only once it answers promptly again.
+              const settled = await settle(s.stack.appUrl, limits.avgLatencyMs, s.signal);
+              if (!settled.ok) {
+                restartReason = `after ${what}; the app had not settled ${settled.detail}`;
+                return;
+              }
+              keptNote = `kept after ${what}: ${settled.detail}`;
             }
           } catch (err) {
             item.reject(err);
@@ -303,6 +317,7 @@ async function tierReview(tier: Tier, ctx: TierContext): Promise<TierResult> {
       ctx.files.step(r);
       opts.progress.stepEnd(r);
       if (r.stack === 'restarted') stackNotes.push(`restarted before step ${r.index}: ${r.note ?? ''}`);
+      else if (r.note) stackNotes.push(`step ${r.index}: ${r.note}`);
     },
     runStep: (stepCtx) =>
       new Promise<StepRun>((resolve, reject) => {
@@ -377,6 +392,31 @@ async function tierReview(tier: Tier, ctx: TierContext): Promise<TierResult> {
     stackNotes,
     runDirs: [...runDirs],
   };
+}
+
+/**
+ * After a failed step: does the app answer /health within the average-latency limit three times in a row
+ * again (its backlog worked off), within 20 s?
+ */
+async function settle(appUrl: string, limitMs: number, signal: AbortSignal): Promise<{ ok: boolean; detail: string }> {
+  const started = Date.now();
+  let inARow = 0;
+  let last = NaN;
+  while (Date.now() - started < 20_000 && !signal.aborted) {
+    const t0 = performance.now();
+    try {
+      const res = await fetch(new URL('/health', appUrl), { signal: AbortSignal.timeout(2000) });
+      await res.arrayBuffer();
+      last = performance.now() - t0;
+      inARow = res.ok && last <= limitMs ? inARow + 1 : 0;
+    } catch {
+      inARow = 0;
+      last = NaN;
+    }
+    if (inARow >= 3) return { ok: true, detail: `/health answered in ${last.toFixed(0)} ms (3 in a row) ${((Date.now() - started) / 1000).toFixed(1)} s after it` };
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return { ok: false, detail: `in 20 s (/health last ${Number.isNaN(last) ? 'did not answer' : `took ${last.toFixed(0)} ms`})` };
 }
 
 /** One fresh stack at `capBytes`, one step at the target rate: what the cap search learns from a cap. */
