@@ -40,6 +40,11 @@ export interface ProfileReviewOptions extends Pick<RunOptions, 'profile' | 'driv
   quick: boolean;
   progress: CapacityProgress;
   signal: AbortSignal;
+  /**
+   * Bring `stack` up under `capBytes`, hand `work` the session, tear it down. Default: a Run (runSimulation).
+   * Tests pass a stand-in stack to drive the whole review without root.
+   */
+  startStack?: (stack: Stack, capBytes: number, work: (s: RunSession) => Promise<void>) => Promise<void>;
 }
 
 interface Tier {
@@ -130,9 +135,9 @@ export function planTiers(opts: Pick<ProfileReviewOptions, 'caps' | 'costs' | 'p
     const s = loadProfile(name);
     tierStacks.set(s.capBytes, s);
   }
-  const costOf = (capBytes: number, stack: Stack): Cost | null => {
+  const costOf = (capBytes: number, stack: Stack | undefined): Cost | null => {
     const o = overrides.get(capBytes);
-    const base = stack.cost ?? tierStacks.get(capBytes)?.cost;
+    const base = stack?.cost ?? tierStacks.get(capBytes)?.cost;
     if (o !== undefined) return { monthly: o, currency: base?.currency ?? 'CNY', source: '--cost' };
     return base ? { monthly: base.monthly, currency: base.currency, source: base.source ?? 'x-simulate.cost' } : null;
   };
@@ -141,9 +146,10 @@ export function planTiers(opts: Pick<ProfileReviewOptions, 'caps' | 'costs' | 'p
       const r = parseSize(c);
       if ('error' in r) throw new InputError(`--caps: ${c}: ${r.error}`, 'e.g. --caps 2g,4g,8g');
       const stack = loadProfile(opts.profile, { cap: c });
-      // A cap's cost is the server's: the tier sized for that cap names it, unless --cost says otherwise.
-      const tierStack = tierStacks.get(r.bytes);
-      return { profile: own.name, stack, capBytes: r.bytes, ownTier: r.bytes === own.capBytes, cost: costOf(r.bytes, tierStack ?? stack) };
+      // A cap's cost is the server's: the tier sized for that cap names it (or the profile, at its own cap),
+      // unless --cost says otherwise; a cap no tier is sized for has no cost.
+      const sized = tierStacks.get(r.bytes) ?? (r.bytes === own.capBytes ? own : undefined);
+      return { profile: own.name, stack, capBytes: r.bytes, ownTier: r.bytes === own.capBytes, cost: costOf(r.bytes, sized) };
     });
   }
   if (TIER_PROFILES.includes(own.name)) {
@@ -184,6 +190,7 @@ interface TierContext {
 /** One Run of `tier` under `capBytes`; `work` gets the session while the stack is up. */
 async function withStack(tier: Tier, capBytes: number, ctx: TierContext, work: (s: RunSession) => Promise<void>): Promise<void> {
   const o = ctx.opts;
+  if (o.startStack) return o.startStack(tier.stack, capBytes, work);
   await runSimulation({
     profile: tier.stack.file,
     driver: o.driver,

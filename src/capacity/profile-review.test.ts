@@ -1,0 +1,102 @@
+/**
+ * The whole profile review on a stand-in stack: load really goes to a local server of known capacity
+ * (1000 req/s), while memory is a model (the stack needs 1500 MiB + 1 MiB per req/s; above the cap, an OOM
+ * kill). Checks the search per cap, what broke first, the stack kept or restarted, the smallest cap with and
+ * without the free-memory margin, the 80 % check, the files and the exit code.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startLoad } from '../load/index.ts';
+import type { RunSession } from '../run/run.ts';
+import { startKnownCapacityServer, type KnownCapacityServer } from '../../test/helpers/known-capacity-server.ts';
+import { profileReview } from './profile-review.ts';
+import type { CapacityProgress } from './progress.ts';
+
+const MiB = 1024 * 1024;
+const need = (rate: number) => (1500 + rate) * MiB;
+
+let server: KnownCapacityServer;
+let out: string;
+beforeAll(async () => {
+  server = await startKnownCapacityServer(1);
+  out = fs.mkdtempSync(path.join(os.tmpdir(), 'cap-review-'));
+});
+afterAll(async () => {
+  await server.close();
+  fs.rmSync(out, { recursive: true, force: true });
+});
+
+describe('profileReview on a stand-in stack', () => {
+  it('searches each cap, says what broke, finds the smallest caps and checks 80 % of it', async () => {
+    const starts: number[] = [];
+    const lines: string[] = [];
+    const progress: CapacityProgress = { note: (t) => lines.push(t), stepStart: () => {}, stepEnd: () => {} };
+    const { review, dir } = await profileReview({
+      id: 'test-review',
+      profile: '4gb',
+      driver: 'process',
+      outDir: out,
+      sampleIntervalMs: 1000,
+      caps: ['2g', '4g'],
+      costs: ['4g=450'],
+      limits: {},
+      timing: { warmupS: 1, measureS: 1, confirmS: 2 },
+      quick: true,
+      progress,
+      signal: new AbortController().signal,
+      startStack: async (stack, capBytes, work) => {
+        starts.push(capBytes);
+        let lastRate = 0;
+        const session: RunSession = {
+          runId: `r${starts.length}`,
+          runDir: path.join(out, `r${starts.length}`),
+          stack: { ...stack, appUrl: server.url.replace(/\/$/, '') },
+          signal: new AbortController().signal,
+          load: async (scenario, attach) => {
+            lastRate = scenario.stages[1]!.rate!;
+            const run = startLoad(scenario, { baseUrl: server.url });
+            attach?.(run);
+            return { load: await run.done, loadStartT: 0 };
+          },
+          peakWorkingSet: () => Math.min(capBytes, need(lastRate) - 50 * MiB),
+          oomKills: () => (need(lastRate) > capBytes ? ['app'] : []),
+          cacheCounters: async () => undefined,
+        };
+        await work(session);
+      },
+    });
+    const [small, own] = review.tiers;
+    // 2 GiB: memory breaks first, with an OOM kill, and the stack was restarted after it.
+    expect(small!.brokeFirst).toMatch(/^\d+ req\/s: OOM kill \(app\)$/);
+    expect(small!.search.maxRate!).toBeGreaterThanOrEqual(Math.floor(548 / 1.05));
+    expect(small!.search.maxRate!).toBeLessThanOrEqual(548); // need(548) = 2048 MiB
+    expect(small!.stackNotes.join(' ')).toMatch(/restarted before step \d+: after step \d+ failed \(OOM kill \(app\)\)/);
+    expect(small!.cost).toMatchObject({ monthly: 200, currency: 'CNY' });
+    expect(small!.smallestCap).toBeNull(); // --quick: only the profile's own tier
+    // 4 GiB: the server's 1000 req/s is the limit (within 10 %), found without an OOM kill.
+    expect(own!.ownTier).toBe(true);
+    expect(own!.search.status).toBe('found');
+    expect(Math.abs(own!.search.maxRate! - 1000) / 1000).toBeLessThanOrEqual(0.1);
+    expect(own!.oomKills).toBe(0);
+    expect(own!.cost).toMatchObject({ monthly: 450, source: '--cost' });
+    expect(own!.costPer100Rps).toBeCloseTo(450 / (own!.search.maxRate! / 100), 1);
+    expect(own!.verdict).toBe('PASS');
+    // Smallest caps at 300 req/s: the stack needs 1800 MiB (peak 1750); with the 800 MB margin, 1750 + 800 MiB.
+    const sc = own!.smallestCap!;
+    expect(sc.vpaStartBytes).toBe(2048 * MiB); // P90 of [1750 MiB] × 1.15 → 2012.5 → 2048
+    expect(sc.noOomLatencyBytes! - 1800 * MiB).toBeGreaterThanOrEqual(0);
+    expect(sc.noOomLatencyBytes! - 1800 * MiB).toBeLessThanOrEqual(64 * MiB);
+    expect(sc.withMarginBytes! - 2550 * MiB).toBeGreaterThanOrEqual(0);
+    expect(sc.withMarginBytes! - 2550 * MiB).toBeLessThanOrEqual(64 * MiB);
+    expect(sc.check80).toMatchObject({ capBytes: Math.floor((sc.noOomLatencyBytes! / MiB) * 0.8) * MiB, pass: false });
+    expect(review.exitCode).toBe(0);
+    // Files.
+    const csv = fs.readFileSync(path.join(dir, 'capacity.csv'), 'utf8').trim().split('\n');
+    expect(csv).toHaveLength(3);
+    expect(csv[1]).toMatch(/^4gb,2g,200,CNY,/);
+    expect(fs.readFileSync(path.join(dir, 'capacity-steps.csv'), 'utf8').trim().split('\n').length).toBe(review.steps.length + 1);
+    expect(review.seedComparison.filter((r) => r.tier.startsWith('4gb')).map((r) => r.metric)).toContain('max throughput');
+  }, 240_000);
+});
