@@ -10,7 +10,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLoad } from '../load/index.ts';
 import type { RunSession } from '../run/run.ts';
-import { startKnownCapacityServer, type KnownCapacityServer } from '../../test/helpers/known-capacity-server.ts';
+import { spawnKnownCapacityServer, type KnownCapacityServer } from '../../test/helpers/known-capacity-server.ts';
 import { profileReview } from './profile-review.ts';
 import type { CapacityProgress } from './progress.ts';
 
@@ -20,7 +20,7 @@ const need = (rate: number) => (1500 + rate) * MiB;
 let server: KnownCapacityServer;
 let out: string;
 beforeAll(async () => {
-  server = await startKnownCapacityServer(1);
+  server = await spawnKnownCapacityServer(1);
   out = fs.mkdtempSync(path.join(os.tmpdir(), 'cap-review-'));
 });
 afterAll(async () => {

@@ -57,3 +57,42 @@ export async function startInstantServer(): Promise<KnownCapacityServer> {
       }),
   };
 }
+
+/**
+ * The same server in a child process: for tests that also run the load generator in this process, so the
+ * server's CPU does not count as the generator's (which would mark steps harness-limited).
+ */
+export async function spawnKnownCapacityServer(serviceMs: number): Promise<KnownCapacityServer> {
+  const { spawn } = await import('node:child_process');
+  const code = `
+    const http = require('node:http');
+    const S = ${Number(serviceMs)};
+    let nextFree = 0;
+    const server = http.createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        const due = Math.max(performance.now(), nextFree) + S;
+        nextFree = due;
+        setTimeout(() => res.end('ok'), Math.max(0, due - performance.now()));
+      });
+    });
+    server.keepAliveTimeout = 60000;
+    server.listen(0, '127.0.0.1', () => process.stdout.write(server.address().port + '\\n'));
+    process.stdin.on('end', () => process.exit(0));
+    process.stdin.resume();
+  `;
+  const child = spawn(process.execPath, ['-e', code], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    child.once('error', reject);
+    child.stdout.once('data', (d: Buffer) => resolve(Number(String(d).trim())));
+  });
+  return {
+    url: `http://127.0.0.1:${port}/`,
+    capacityRps: 1000 / serviceMs,
+    close: () =>
+      new Promise<void>((r) => {
+        child.once('exit', () => r());
+        child.stdin.end();
+      }),
+  };
+}
