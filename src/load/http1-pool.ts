@@ -139,6 +139,15 @@ export class Http1Pool<T extends Exchange> {
     return this.open;
   }
 
+  /** A kept-alive connection is free: a request sent now opens nothing. */
+  get hasIdle(): boolean {
+    for (let i = this.idle.length - 1; i >= 0; i--) {
+      if (!this.idle[i]!.closed) return true;
+      this.idle.pop();
+    }
+    return false;
+  }
+
   /**
    * Write a request on a free connection, opening one if all are busy. The caller keeps requests
    * in flight ≤ maxConnections (the engine's in-flight cap), so one is always free or can be opened.
