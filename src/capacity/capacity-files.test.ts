@@ -37,7 +37,7 @@ describe('capacity files', () => {
       files.step(record());
       const review: CapacityReview = {
         format: CAPACITY_FORMAT, id: 'x', mode: 'profile', profile: '4gb', target: null, quick: true, loadModel: 'open', startedAt: '', endedAt: null, limits,
-        targetRate: 300, timing: { warmupS: 4, measureS: 8, confirmS: 20 }, steps: [], seedComparison: [], exitCode: 1, interrupted: false, notes: [],
+        targetRate: 300, timing: { warmupS: 4, measureS: 8, confirmS: 20 }, steps: [record()], seedComparison: [], exitCode: 1, interrupted: false, notes: [],
         tiers: [{
           profile: '4gb', capBytes: 2048 * MiB, ownTier: false, cost: { monthly: 200, currency: 'CNY', source: 'x' },
           search: { status: 'found', maxRate: 450, firstFail: 470, steps: 9, summary: '' }, atTarget: null, peakWorkingSetBytes: 1900 * MiB, oomKills: 1,
@@ -52,6 +52,12 @@ describe('capacity files', () => {
       expect(tiers[0]).toBe(TIERS_HEADER.join(','));
       expect(tiers[1]).toBe('4gb,2g,200,CNY,450,found,300,,,1900,,,1,FAIL,600 req/s: OOM kill (postgres),44.44');
       expect(JSON.parse(fs.readFileSync(path.join(dir, 'capacity.json'), 'utf8')).format).toBe('simulate-capacity/1');
+      // The page of the review, from capacity.json: the tier with its cost and maximum, the step that broke.
+      expect(files.reportError).toBeUndefined();
+      const html = fs.readFileSync(path.join(dir, 'report.html'), 'utf8');
+      expect(html).toContain('200 CNY/month');
+      expect(html).toContain('600 req/s: OOM kill (postgres)');
+      expect(html).toMatch(/<span class="fail-t">fail<\/span> OOM kill \(postgres\)/);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

@@ -1,11 +1,13 @@
 /**
  * The review's files in results/<id>/: capacity-steps.csv (a row per step, appended as each ends, so an
  * interrupted review keeps them), capacity.csv (a row per tier), capacity.json (the whole review), and
- * seed-vs-measured.csv (the seed's tier table beside what was measured).
+ * seed-vs-measured.csv (the seed's tier table beside what was measured), and report.html (the page of it all).
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { writeFolderReport } from '../report/html/index.ts';
 import { CsvFile, csvLine } from '../util/csv-file.ts';
+import { debug } from '../util/debug.ts';
 import type { CapacityReview, TierResult } from './review.ts';
 import type { StepRecord } from './search-rate.ts';
 
@@ -67,7 +69,19 @@ export class CapacityFiles {
         csvLine(['tier', 'metric', 'seed', 'measured', 'how']) + review.seedComparison.map((r) => csvLine([r.tier, r.metric, r.seed, r.measured, r.how])).join(''),
       );
     }
+    // report.html, redrawn with the files: an interrupted review keeps the page of what it did. A page that
+    // cannot be drawn never stops the review; the review's text names it missing.
+    try {
+      writeFolderReport(this.dir);
+      this.reportError = undefined;
+    } catch (err) {
+      this.reportError = (err as Error).message;
+      debug('capacity', `report.html not written: ${this.reportError}`);
+    }
   }
+
+  /** Why report.html could not be written, when it could not. */
+  reportError?: string;
 
   close(): void {
     this.steps.close();
