@@ -2,6 +2,7 @@
  * Several runs side by side (`simulate report A B …`, and `simulate compare`): the runs overlaid on one time
  * axis (seconds since each run started) and a table of deltas against the first run.
  */
+import { InputError } from '../../errors.ts';
 import { formatBytes, formatCount, formatMs, formatPercent, formatRate } from '../format.ts';
 import { COLORS, PALETTE, type ChartOrSkip, type ChartSpec, type SeriesSpec } from './chart-spec.ts';
 import { chartBlock, esc, page, table } from './page.ts';
@@ -208,6 +209,7 @@ export function deltaTable(runs: Labelled[]): string {
 }
 
 export function renderCompareReport(input: CompareReportInput): string {
+  if (!input.runs.length) throw new InputError('a comparison needs at least one run folder', 'pass run folders, e.g. simulate report results/<a> results/<b>');
   // Runs of one profile are told apart by their ids.
   const sameProfile = new Set(input.runs.map((r) => r.run.profile)).size < input.runs.length;
   const runs: Labelled[] = input.runs.map((run, i) => ({ run, letter: LETTERS[i] ?? String(i + 1), label: input.labels?.[i] ?? (sameProfile ? `${run.run.profile} ${run.name}` : run.run.profile), color: PALETTE[i % PALETTE.length] }));
@@ -236,7 +238,7 @@ export function renderCompareReport(input: CompareReportInput): string {
   return page({
     title,
     header: `<p class="sub">${esc(input.note ?? `${runs.length} runs overlaid on one time axis (seconds since each run started).`)}</p>${runList}`,
-    main: `<h2>Deltas</h2>${deltaTable(runs)}${extra}<h2>Timeline, overlaid</h2>${charts.map(chartBlock).join('')}`,
+    main: `${extra}<h2>${input.tables?.length ? 'Deltas, run by run' : 'Deltas'}</h2>${deltaTable(runs)}<h2>Timeline, overlaid</h2>${charts.map(chartBlock).join('')}`,
     side: `<h2>Host</h2>${hosts.size === 1 ? hostTable(runs[0].run) : `<p class="note">The runs ran on ${hosts.size} different hosts: compare with care.</p>${runs.map((r) => `<h3>${r.letter}</h3>${hostTable(r.run)}`).join('')}`}`,
     charts,
     single: true,

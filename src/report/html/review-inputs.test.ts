@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { writeSyntheticRun } from '../../../test/helpers/synthetic-run.ts';
 import { InputError } from '../../errors.ts';
 import type { ChartSpec } from './chart-spec.ts';
-import { capacityInputFromJson, folderKind, renderFolderReport, writeFolderReport } from './index.ts';
+import { capacityInputFromJson, folderKind, renderCompareReport, renderFolderReport, writeFolderReport } from './index.ts';
 import { capacityCharts } from './render-capacity.ts';
 
 const SAMPLE = path.join(import.meta.dirname, '../../../test/fixtures/capacity-json/profile-review-sample.json');
@@ -64,6 +64,10 @@ describe('compare.json to the comparison page', () => {
           { label: 'cache off', runs: [{ runDir: `/elsewhere/${path.basename(b)}` }] },
         ],
         claims: [{ claim: 'redis-latency', seedFigure: '-60 %', measured: '-41 %', spread: '±5 %', verdict: 'not supported', reason: 'measured less' }],
+        table: {
+          labels: ['cache on', 'cache off'],
+          rows: [{ key: 'avgMs', label: 'average latency', unit: 'ms', better: 'lower', values: [9, 15], spreads: [2, null], deltas: [null, 6], relative: [null, 0.6667] }],
+        },
       }),
     );
     expect(folderKind(dir)).toBe('compare');
@@ -71,6 +75,10 @@ describe('compare.json to the comparison page', () => {
     expect(html).toContain('A: cache on');
     expect(html).toContain('B: cache off');
     expect(html).toContain('The seed&#39;s claims, measured here');
+    expect(() => renderCompareReport({ runs: [] })).toThrow(/at least one run folder/);
     expect(html).toContain('not supported');
+    // compare.json's own table first: means ± half the spread, deltas against the baseline.
+    expect(html).toContain('<td>average latency</td><td>9.0 ms ± 1.0 ms</td><td>15 ms</td><td>+6.0 ms (+67 %)</td>');
+    expect(html.indexOf('The comparison (means')).toBeLessThan(html.indexOf('Deltas, run by run'));
   });
 });

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { InputError } from '../../errors.ts';
-import { formatBytes } from '../format.ts';
+import { formatBytes, formatCount, formatMs, formatPercent, formatRate } from '../format.ts';
 import type { CapacityReportInput } from './render-capacity.ts';
 import type { CompareReportInput } from './render-compare.ts';
 import { loadRunFolder } from './run-folder.ts';
@@ -113,12 +113,63 @@ export function capacityInputFromJson(json: unknown, file = 'capacity.json'): Ca
   };
 }
 
+const CompareTableJson = z.looseObject({
+  labels: z.array(z.string()),
+  rows: z.array(
+    z.looseObject({
+      label: z.string(),
+      unit: z.string(),
+      better: z.string().optional(),
+      values: z.array(z.union([z.number(), z.string(), z.null()])),
+      spreads: z.array(z.number().nullable()).default([]),
+      deltas: z.array(z.number().nullable()).default([]),
+      relative: z.array(z.number().nullable()).default([]),
+    }),
+  ),
+});
+
+function unitText(v: number, unit: string): string {
+  switch (unit) {
+    case 'ms':
+      return formatMs(v);
+    case 'req/s':
+      return formatRate(v);
+    case 'ratio':
+      return formatPercent(v);
+    case 'MB':
+      return formatBytes(v * 1024 * 1024);
+    case 'count':
+      return formatCount(v);
+    default:
+      return `${Math.round(v * 100) / 100}${unit && unit !== 'text' ? ` ${unit}` : ''}`;
+  }
+}
+
+/** compare.json's own table (means of each variant's repeats, their spread, deltas against the baseline). */
+function compareTableRows(t: z.infer<typeof CompareTableJson>): { head: string[]; rows: string[][] } {
+  const [base, ...others] = t.labels;
+  return {
+    head: ['', ...t.labels, ...others.map((l) => `${l} − ${base}`)],
+    rows: t.rows.map((r) => [
+      r.label,
+      ...r.values.map((v, i) => (v === null ? '–' : typeof v === 'string' ? v : `${unitText(v, r.unit)}${r.spreads[i] ? ` ± ${unitText(r.spreads[i]! / 2, r.unit)}` : ''}`)),
+      ...others.map((_, j) => {
+        const d = r.deltas[j + 1];
+        const rel = r.relative[j + 1];
+        if (d === null || d === undefined) return '–';
+        return `${d > 0 ? '+' : d < 0 ? '−' : ''}${unitText(Math.abs(d), r.unit)}${rel !== null && rel !== undefined ? ` (${rel > 0 ? '+' : ''}${Math.round(rel * 100)} %)` : ''}`;
+      }),
+    ]),
+  };
+}
+
 const CompareJson = z.looseObject({
   kind: z.literal('simulate-compare'),
   createdAt: z.string().optional(),
   baseline: z.string().optional(),
   settings: z.looseObject({ repeat: z.number().optional() }).optional(),
   variants: z.array(z.looseObject({ label: z.string(), runs: z.array(z.looseObject({ runDir: z.string(), runId: z.string().optional() })) })),
+  table: CompareTableJson.optional(),
   claims: z.array(z.looseObject({ claim: z.string(), seedFigure: z.unknown().optional(), measured: z.unknown().optional(), spread: z.unknown().optional(), verdict: z.unknown().optional(), reason: z.unknown().optional() })).optional(),
 });
 
@@ -129,22 +180,33 @@ export function compareInputFromJson(json: unknown, dir: string, file = 'compare
   const c = r.data;
   const runs: CompareReportInput['runs'] = [];
   const labels: string[] = [];
+  const unreadable: string[] = [];
   for (const v of c.variants) {
     v.runs.forEach((run, i) => {
+      const label = v.runs.length > 1 ? `${v.label} #${i + 1}` : v.label;
       // The runs sit inside the comparison's folder; a moved folder still finds them there.
       const inside = path.join(dir, path.basename(run.runDir));
-      runs.push(loadRunFolder(fs.existsSync(run.runDir) ? run.runDir : inside));
-      labels.push(v.runs.length > 1 ? `${v.label} #${i + 1}` : v.label);
+      try {
+        runs.push(loadRunFolder(fs.existsSync(run.runDir) ? run.runDir : inside));
+        labels.push(label);
+      } catch (err) {
+        unreadable.push(`${label} (${(err as Error).message.split('\n')[0]})`);
+      }
     });
   }
+  if (!runs.length) throw new InputError(`${file}: none of the runs it names could be read${unreadable.length ? `: ${unreadable.join('; ')}` : ''}`, 'a comparison interrupted before its first run ended has no page');
   const text = (x: unknown) => (x === null || x === undefined ? '' : String(x));
+  const own = c.table ? compareTableRows(c.table) : undefined;
   return {
     title: `simulate compare: ${c.variants.map((v) => v.label).join(' vs ')}`,
-    note: `${c.variants.length} variants${c.settings?.repeat && c.settings.repeat > 1 ? `, ${c.settings.repeat} runs each` : ''}, one after another under the same cap and scenario${c.createdAt ? ` (${c.createdAt})` : ''}. Deltas against ${c.baseline ?? c.variants[0]?.label}.`,
+    note: `${c.variants.length} variants${c.settings?.repeat && c.settings.repeat > 1 ? `, ${c.settings.repeat} runs each` : ''}, one after another under the same cap and scenario${c.createdAt ? ` (${c.createdAt})` : ''}. Deltas against ${c.baseline ?? c.variants[0]?.label}.${unreadable.length ? ` Not drawn (folder unreadable): ${unreadable.join('; ')}.` : ''}`,
     runs,
     labels,
-    tables: c.claims?.length
-      ? [{ title: "The seed's claims, measured here", head: ['claim', 'the seed says', 'measured', 'spread', 'verdict', 'why'], rows: c.claims.map((k) => [k.claim, text(k.seedFigure), text(k.measured), text(k.spread), text(k.verdict), text(k.reason)]) }]
-      : undefined,
+    tables: [
+      ...(own ? [{ title: 'The comparison (means of each variant\'s runs)', head: own.head, rows: own.rows, note: 'From compare.json: ± is half the spread of a variant\'s runs; deltas against the first variant. A difference smaller than the spread is noise, not a win.' }] : []),
+      ...(c.claims?.length
+        ? [{ title: "The seed's claims, measured here", head: ['claim', 'the seed says', 'measured', 'spread', 'verdict', 'why'], rows: c.claims.map((k) => [k.claim, text(k.seedFigure), text(k.measured), text(k.spread), text(k.verdict), text(k.reason)]) }]
+        : []),
+    ],
   };
 }
