@@ -41,9 +41,10 @@ export interface Table {
 
 export function table(t: Table): string {
   const align = (i: number) => (t.numeric?.includes(i) ? ' class="num"' : '');
-  return `<table>${t.caption ? `<caption>${esc(t.caption)}</caption>` : ''}<thead><tr>${t.head.map((h, i) => `<th${align(i)}>${esc(h)}</th>`).join('')}</tr></thead><tbody>${t.rows
+  // Wrapped: a wide table (many variants) scrolls sideways on screen instead of running off the page.
+  return `<div class="tw"><table>${t.caption ? `<caption>${esc(t.caption)}</caption>` : ''}<thead><tr>${t.head.map((h, i) => `<th${align(i)}>${esc(h)}</th>`).join('')}</tr></thead><tbody>${t.rows
     .map((r) => `<tr${r.cls ? ` class="${r.cls}"` : ''}>${r.cells.map((c, i) => `<td${align(i)}>${c}</td>`).join('')}</tr>`)
-    .join('')}</tbody></table>${t.note ? `<p class="note">${esc(t.note)}</p>` : ''}`;
+    .join('')}</tbody></table></div>${t.note ? `<p class="note">${esc(t.note)}</p>` : ''}`;
 }
 
 export function chartBlock(c: ChartOrSkip): string {
@@ -100,6 +101,7 @@ tr.fail td:first-child { border-left: 3px solid var(--fail); } tr.pass td:first-
 .chart .plot:hover .u-legend .u-value, .chart .plot:hover .u-legend tr:first-child { display: revert; }
 .single .layout { grid-template-columns: 1fr; }
 .events { max-height: 420px; overflow: auto; }
+.tw { overflow-x: auto; max-width: 100%; }
 button.zoom { font: inherit; font-size: 12px; margin: 0 0 4px; padding: 1px 8px; cursor: pointer; }
 footer { color: var(--muted); font-size: 12px; margin-top: 32px; }
 @media (max-width: 1000px) { .layout { grid-template-columns: 1fr; } }
@@ -108,6 +110,8 @@ footer { color: var(--muted); font-size: 12px; margin-top: 32px; }
   body { max-width: none; padding: 0; font-size: 11px; }
   .layout { display: block; }
   .events { max-height: none; overflow: visible; }
+  .tw { overflow: visible; }
+  .single table { font-size: 9px; }
   button.zoom { display: none; }
   h2 { break-after: avoid; page-break-after: avoid; }
   .u-legend { font-size: 10px; }
