@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../errors.ts';
-import { loadScenario, parseScenario, simpleScenario } from './scenario.ts';
+import { fitToDataset, loadScenario, parseScenario, simpleScenario } from './scenario.ts';
+import { scaleScenario } from '../run/scale-scenario.ts';
 import { inputError } from '../../test/helpers/input-error.ts';
 
 const base = {
@@ -79,5 +80,25 @@ describe('scenario validation', () => {
     expect(sc.stages).toEqual([expect.objectContaining({ rate: 200, duration: 20, exclude: false })]);
     expect(() => simpleScenario('not a url', 1, 1)).toThrow(InputError);
     expect(() => simpleScenario('http://127.0.0.1/', -1, 1)).toThrow(InputError);
+  });
+
+  it('a warm-up until steady: bounded by max (10m = 600 s), only first, only excluded; --duration leaves its bound proportional', () => {
+    const base = { requests: [{ path: '/' }] };
+    const sc = parseScenario({ ...base, stages: [{ name: 'w', until: 'steady', max: '10m', rate: 360, exclude: true }, { name: 's', duration: 60, rate: 300 }] }, 'x');
+    expect(sc.stages[0]).toMatchObject({ until: 'steady', duration: 600 });
+    expect(scaleScenario(sc, 30).stages.map((s) => s.duration)).toEqual([300, 30]);
+    expect(scaleScenario(sc, 1800).stages.map((s) => s.duration)).toEqual([600, 1800]);
+    const bad = (stages: unknown[]) => inputError(() => parseScenario({ ...base, stages }, 'x')).message;
+    expect(bad([{ name: 'w', until: 'steady', rate: 1 }])).toMatch(/stages\.0\.until: `until: steady` is for a warm-up: set `exclude: true`/);
+    expect(bad([{ name: 's', duration: 5, rate: 1 }, { name: 'w', until: 'steady', rate: 1, exclude: true }])).toMatch(/stages\.1\.until: only the first stage can run until steady/);
+    expect(bad([{ name: 's', duration: 5, max: 10, rate: 1 }])).toMatch(/stages\.0\.max: `max` goes with `until: steady`/);
+    expect(bad([{ name: 's', duration: 'soon', rate: 1 }])).toMatch(/stages\.0\.duration/);
+  });
+
+  it('draws `over: TABLE` ids over every row of the dataset the run started from', () => {
+    const sc = parseScenario({ variables: { c: { min: 1, max: 10, over: 'conversations' }, u: { min: 1, max: 5 } }, requests: [{ path: '/c/{c}/{u}' }], stages: [{ name: 's', duration: 1, rate: 1 }] }, 'x');
+    const fitted = fitToDataset(sc, { conversations: 90_000, users: 9000 });
+    expect(fitted.variables.c!.max).toBe(90_000);
+    expect(fitted.variables.u!.max).toBe(5); // no `over`: the scenario's own range
   });
 });
