@@ -5,7 +5,7 @@ import type { RunSummary } from './run-summary.ts';
 const run = (id: string, o: Partial<RunSummary>): RunSummary => ({
   label: 'x', runId: id, runDir: '/r', profile: '4gb', overrides: [], capBytes: 0, scenario: 'steady-300', exitCode: 0, verdict: 'PASS', targetsMissed: [],
   avgMs: null, p50Ms: null, p99Ms: null, completedRps: null, errors: null, errorRate: null, cacheHitRate: null, oomKills: 0, restarts: 0,
-  peakStackMb: null, peakServiceMb: {}, standins: [], dbConnectionsPeak: null, queriesPerRequest: null, dbQueryAvgMs: null, ...o,
+  peakStackMb: null, peakServiceMb: {}, standins: [], dbConnectionsPeak: null, dbConnectionsAvg: null, queriesPerRequest: null, dbQueryAvgMs: null, ...o,
 });
 const claim = (name: string) => CLAIMS.find((c) => c.name === name)!;
 
@@ -75,5 +75,14 @@ describe('evaluateClaims and selectClaims', () => {
     expect('claims' in r && r.claims.map((c) => c.name)).toEqual(['redis-memory', 'redis-latency']);
     expect('arms' in r && r.arms.map((a) => a.name)).toEqual(['base', 'no-redis']);
     expect(selectClaims('nope')).toEqual({ error: 'no claim named "nope"' });
+  });
+});
+
+describe('eager loading and connections', () => {
+  it('reads the average connections in use (a peak saturates at the pool size)', () => {
+    const c = CLAIMS.find((x) => x.name === 'eager-connections')!;
+    const m = c.measure([run('a', { dbConnectionsAvg: 0.8, dbConnectionsPeak: 10 }), run('b', { dbConnectionsAvg: 0.9, dbConnectionsPeak: 10 })], [run('c', { dbConnectionsAvg: 2.4, dbConnectionsPeak: 10 }), run('d', { dbConnectionsAvg: 2.6, dbConnectionsPeak: 10 })]);
+    expect(m.value).toBeCloseTo(1 - 0.85 / 2.5);
+    expect(judgeClaim(c, m).verdict).toBe('supported');
   });
 });

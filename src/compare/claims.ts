@@ -203,8 +203,9 @@ export const CLAIMS: Claim[] = [
     unit: '%',
     kind: 'effect',
     threshold: 0.3,
+    // Connections in use on average over the judged stages (a peak saturates at the pool size).
     measure: (w, wo) => ({
-      ...cut(w, wo, (r) => r.dbConnectionsPeak),
+      ...cut(w, wo, (r) => r.dbConnectionsAvg),
       note: `${fmt(mean(nums(w, (r) => r.queriesPerRequest)), 'q')} queries per request eager, ${fmt(mean(nums(wo, (r) => r.queriesPerRequest)), 'q')} lazy`,
     }),
   },

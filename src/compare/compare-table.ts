@@ -53,6 +53,7 @@ const FIXED: Array<MetricDef & { get: (r: RunSummary) => number | string | null 
 ];
 
 const AFTER: Array<MetricDef & { get: (r: RunSummary) => number | null }> = [
+  { key: 'dbConnectionsAvg', label: 'DB connections (average in use)', unit: 'count', better: 'lower', get: (r) => r.dbConnectionsAvg },
   { key: 'dbConnectionsPeak', label: 'DB connections (peak in use)', unit: 'count', better: 'lower', get: (r) => r.dbConnectionsPeak },
   { key: 'queriesPerRequest', label: 'queries per request', unit: 'queries', better: 'lower', get: (r) => r.queriesPerRequest },
   { key: 'dbQueryAvgMs', label: 'DB query time (average)', unit: 'ms', better: 'lower', get: (r) => r.dbQueryAvgMs },

@@ -37,6 +37,7 @@ export interface RunSummary {
   peakServiceMb: Record<string, number>;
   standins: string[];
   dbConnectionsPeak: number | null;
+  dbConnectionsAvg: number | null;
   queriesPerRequest: number | null;
   dbQueryAvgMs: number | null;
 }
@@ -131,6 +132,7 @@ export function readRunSummary(runDir: string, label?: string): RunSummary {
     peakServiceMb,
     standins,
     dbConnectionsPeak: num(app.dbConnectionsPeak),
+    dbConnectionsAvg: num(app.dbConnectionsAvg),
     queriesPerRequest: num(app.queriesPerRequest),
     dbQueryAvgMs: num(app.dbQueryAvgMs),
   };

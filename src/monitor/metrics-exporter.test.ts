@@ -94,9 +94,10 @@ describe('the app counters a comparison reads', () => {
   });
 
   it('queries per request and query time over the judged stages; null where a counter went back (a restart)', () => {
-    const before = { hits: 10, misses: 10, queries: 100, querySeconds: 0.1, requests: 100, dbConnectionsPeak: 3 };
-    const after = { hits: 70, misses: 30, queries: 160, querySeconds: 0.16, requests: 200, dbConnectionsPeak: 5 };
-    expect(appFigures(before, after)).toEqual({ cacheLookups: 80, queriesPerRequest: 0.6, dbQueryAvgMs: expect.closeTo(1, 6), dbConnectionsPeak: 5 });
+    const before = { hits: 10, misses: 10, queries: 100, querySeconds: 0.1, requests: 100, dbConnectionsPeak: 3, connectionSeconds: 4, at: 10_000 };
+    const after = { hits: 70, misses: 30, queries: 160, querySeconds: 0.16, requests: 200, dbConnectionsPeak: 5, connectionSeconds: 34, at: 30_000 };
+    // 30 connection-seconds over 20 s: 1.5 connections in use on average.
+    expect(appFigures(before, after)).toEqual({ cacheLookups: 80, queriesPerRequest: 0.6, dbQueryAvgMs: expect.closeTo(1, 6), dbConnectionsPeak: 5, dbConnectionsAvg: 1.5 });
     expect(appFigures(after, before).queriesPerRequest).toBeNull();
   });
 });

@@ -72,6 +72,10 @@ export interface AppCounters {
   requests?: number;
   /** Most connections checked out of the pool at once since the app started. */
   dbConnectionsPeak?: number;
+  /** Seconds connections were checked out, summed over every request and worker. */
+  connectionSeconds?: number;
+  /** When it was read (ms since epoch). */
+  at?: number;
 }
 
 /** The app's counters now (cache, queries, requests, connections); undefined when /metrics does not answer. */
@@ -92,6 +96,8 @@ export async function readCacheCounters(appUrl: string): Promise<AppCounters | u
       querySeconds: sumWhere(text, 'db_query_duration_seconds_sum', ownQuery),
       requests: sumWhere(text, 'api_request_duration_seconds_count', served),
       dbConnectionsPeak: sumCounter(text, 'db_connections_peak'),
+      connectionSeconds: sumCounter(text, 'db_connection_hold_seconds_total'),
+      at: Date.now(),
     };
   } catch (err) {
     // The verdict says "the app did not answer /metrics"; the reason shows under SIMULATE_DEBUG=1.
@@ -107,6 +113,8 @@ export interface AppFigures {
   dbQueryAvgMs: number | null;
   /** Peak since the app started (warm-up included): a pool's high-water mark does not go down. */
   dbConnectionsPeak: number | null;
+  /** Connections in use on average over the judged stages (connection-seconds / seconds). */
+  dbConnectionsAvg: number | null;
 }
 
 export function appFigures(before: AppCounters | undefined, after: AppCounters | undefined): AppFigures {
@@ -125,5 +133,6 @@ export function appFigures(before: AppCounters | undefined, after: AppCounters |
     queriesPerRequest: queries !== null && requests ? queries / requests : null,
     dbQueryAvgMs: seconds !== null && queries ? (seconds / queries) * 1000 : null,
     dbConnectionsPeak: after?.dbConnectionsPeak ?? null,
+    dbConnectionsAvg: d('connectionSeconds') !== null && before?.at && after?.at && after.at > before.at ? d('connectionSeconds')! / ((after.at - before.at) / 1000) : null,
   };
 }

@@ -49,6 +49,7 @@ class Database:
         assert self.pool is not None
         async with self.pool.acquire(timeout=timeout) as conn:
             self.in_use += 1
+            held_from = time.perf_counter()
             if self.in_use > self.peak_in_use:
                 self.peak_in_use = self.in_use
                 metrics.DB_CONNECTIONS_PEAK.set(self.peak_in_use)
@@ -56,6 +57,9 @@ class Database:
                 yield conn
             finally:
                 self.in_use -= 1
+                # Seconds of connection held, summed: its rate is the average number of
+                # connections in use (Little's law), whatever the sampling.
+                metrics.DB_CONNECTION_SECONDS.inc(time.perf_counter() - held_from)
 
 
 async def fetch(conn: asyncpg.Connection, name: str, sql: str, *args: Any) -> list:

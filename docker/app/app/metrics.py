@@ -33,6 +33,9 @@ API_REQUEST = Histogram(
 DB_POOL_IN_USE = Gauge(
     "db_pool_connections_in_use", "PostgreSQL connections checked out of the pool (in use)",
     multiprocess_mode="livesum")
+DB_CONNECTION_SECONDS = Counter(
+    "db_connection_hold_seconds", "Seconds PostgreSQL connections were checked out of the pool, summed"
+    " (its rate: the average number in use)")
 DB_CONNECTIONS_PEAK = Gauge(
     "db_connections_peak", "Most PostgreSQL connections checked out at once since the app started",
     multiprocess_mode="max")
