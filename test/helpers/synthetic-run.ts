@@ -22,6 +22,8 @@ export interface SyntheticRun {
   runId?: string;
   /** Scales every latency (a slower variant for compare tests). */
   latencyFactor?: number;
+  /** Write Redis and PostgreSQL figures (the production-shaped runs' columns) each second. */
+  caches?: boolean;
 }
 
 const mem = (ws: number, swap = 0): MemoryStats => ({ usage: ws + 40 * MB, workingSet: ws, rss: ws * 0.9, cache: 40 * MB, inactiveFile: 40 * MB, swap, peak: ws, failcnt: 0, oomKills: 0, limit: 4096 * MB });
@@ -71,7 +73,22 @@ export function writeSyntheticRun(outDir: string, spec: SyntheticRun): string {
       bytes: 0,
       latency: { avgMs: (stall ? 900 : 8) * f, p50Ms: (stall ? 700 : 5) * f, p95Ms: (stall ? 2500 : 20) * f, p99Ms: (stall ? 4000 : 45 + (t % 10)) * f, maxMs: (stall ? 5000 : 90) * f },
     } as unknown as SecondWindow;
-    out.row({ at: startedAt + t * 1000, t, window, stack: mem(total), services, capBytes: stack.capBytes, swapping: false, psi: { some10: stall ? 12.5 : 0.1, full10: stall ? 4 : 0 } });
+    const caches = spec.caches
+      ? {
+          redisUsedMemory: Math.min(256, 20 + t) * MB,
+          redisMaxmemory: 256 * MB,
+          redisEvictedPerS: t > 236 ? 40 : 0,
+          redisExpiredPerS: 2,
+          redisHitRatio: Math.min(0.7, t / 100),
+          redisKeys: 1000 + t * 50,
+          pgBufferHitRatio: 0.95,
+          pgSharedBuffersUsed: Math.min(256, t * 4) * MB,
+          pgSharedBuffersUsedPct: Math.min(100, (t * 4 * 100) / 256),
+          pgConnections: stall ? 2 : 12,
+          pgDatabaseBytes: 3000 * MB,
+        }
+      : undefined;
+    out.row({ at: startedAt + t * 1000, t, window, stack: mem(total), services, capBytes: stack.capBytes, swapping: false, psi: { some10: stall ? 12.5 : 0.1, full10: stall ? 4 : 0 }, caches });
     if (t === 0 || t === warm) event(t, { kind: 'stage-start', detail: `stage ${t ? 2 : 1}/2 ${stage}` });
     if (kills.has(t)) event(t, { kind: 'oom-kill', service: 'elasticsearch', pid: 1000 + t, detail: `killed by the kernel (OOM), working set ${Math.round(esWs / MB)} MB` });
     if (restarts.has(t)) event(t, { kind: 'service-restart', service: 'elasticsearch', pid: 2000 + t, detail: 'restart 1 (on-failure)' });
