@@ -163,13 +163,14 @@ export async function compareCommand(args: CliArgs): Promise<number> {
       fs.writeFileSync(path.join(result.dir, 'claims.csv'), claimsCsv(claims));
     }
     const width = out.isTTY ? out.columns : Infinity;
-    const lines = [
+    // With --claims the verdicts come first; the arms' table of deltas (wide: one column pair per arm) after.
+    const lines = claims ? ['', `The seed’s claims, measured here (${repeat} run${repeat > 1 ? 's' : ''} per arm; spread: the larger arm's range)`, '', ...renderClaims(claims, width)] : [];
+    lines.push(
       '',
       `Comparison: ${result.table.labels.join(' vs ')} (${repeat} run${repeat > 1 ? 's' : ''} each; deltas against ${result.table.labels[0]}; ± is half the spread of the runs)`,
       '',
       ...renderCompareTable(result.table, width),
-    ];
-    if (claims) lines.push('', 'The seed’s claims, measured here', '', ...renderClaims(claims, width));
+    );
     let html: string | undefined;
     try {
       html = writeFolderReport(result.dir);
