@@ -29,7 +29,9 @@ export const REPORT_CLIENT_JS = String.raw`(function () {
 
   function tick(unit) {
     return function (u, vals) {
-      return vals.map(function (v) { return v == null ? '' : num(v, '') + (unit && unit !== '%' ? '' : unit || ''); });
+      // Whole-number ticks (counts, MB) print as whole numbers: 12, not 12.0.
+      var whole = vals.every(function (v) { return v == null || Math.abs(v - Math.round(v)) < 1e-9; });
+      return vals.map(function (v) { return v == null ? '' : (whole ? String(Math.round(v)) : num(v, '')) + (unit === '%' ? '%' : ''); });
     };
   }
 
@@ -176,7 +178,7 @@ export const REPORT_CLIENT_JS = String.raw`(function () {
     var rows = [spec.x].concat(spec.series.map(function (s) { return s.values; }));
     var u = new uPlot(opts, rows, el);
     // A stack far below its cap is a flat band at the bottom: a button zooms the y axis to the data and back.
-    if (spec.left.max != null) {
+    if (spec.id === 'memory' && spec.left.max != null) {
       var btn = document.createElement('button');
       btn.type = 'button';
       btn.className = 'zoom';
