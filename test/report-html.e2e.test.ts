@@ -107,7 +107,7 @@ describe.skipIf(!chromium || !isRoot)(`report.html of real runs in Chromium (${!
 
   it('full-elk: the memory chart marks and names each OOM kill of events.csv', async () => {
     const out = path.join(tmp, 'real-elk');
-    const r = await simulate(['--profile', 'full-elk', '--driver', 'process', '--duration', '30', '--no-tui', '--out', out], { timeoutMs: 400_000 });
+    const r = await simulate(['--profile', 'full-elk', '--driver', 'process', '--duration', '30', '--data', 'none', '--no-tui', '--out', out], { timeoutMs: 400_000 });
     expect(r.code, r.stderr.slice(-2000)).toBe(1);
     const dir = newestRunDir(out);
     const kills = readCsv(path.join(dir, 'events.csv')).filter((e) => e.event === 'oom-kill').map((e) => ({ t: Number(e.t_s), service: e.service }));
