@@ -4,6 +4,10 @@
 // TypeScript through tsx's loader instead: the same program, a slower start.
 import { currentBuild } from './compiled-build.js';
 
+// React (under Ink) reads this when it loads: unset, it runs its development build, which here drew the
+// dashboard with about half again the CPU. A user who sets NODE_ENV keeps theirs.
+process.env.NODE_ENV ??= 'production';
+
 const compiled = currentBuild();
 if (compiled) {
   await import(compiled);
