@@ -6,7 +6,6 @@ import fs from 'node:fs';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { detectCgroups } from '../cgroups/index.ts';
-import { describeHost, hostFacts } from '../monitor/host-facts.ts';
 import { findChromium } from '../report/html/png.ts';
 import type { CliArgs } from './args.ts';
 import { EXIT } from '../errors.ts';
@@ -78,6 +77,8 @@ export async function gatherChecks(): Promise<Check[]> {
 /** What the machine is, as run.json and report.html record it (systeminformation). */
 async function hostCheck(): Promise<Check> {
   try {
+    // Loaded here, not at the top: systeminformation's import then overlaps the other checks' waits.
+    const { describeHost, hostFacts } = await import('../monitor/host-facts.ts');
     return { name: 'host', ok: true, detail: describeHost(await hostFacts(process.cwd())), required: false };
   } catch (err) {
     return { name: 'host', ok: false, detail: `systeminformation failed: ${(err as Error).message}`, required: false };

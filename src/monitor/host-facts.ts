@@ -3,6 +3,7 @@
  * the disk holding the results. Written into run.json, shown by the report and `simulate doctor`, so a figure
  * is never read without knowing the box that made it. No serial numbers or host names.
  */
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import si from 'systeminformation';
@@ -23,7 +24,10 @@ export interface HostFacts {
 }
 
 export async function hostFacts(dir = process.cwd()): Promise<HostFacts> {
-  const [cpu, mem, osInfo, system, disks] = await Promise.all([si.cpu(), si.mem(), si.osInfo(), si.system(), si.fsSize().catch(() => [])]);
+  // The system from /etc/os-release, not si.osInfo(): that one also runs `hostname -f` and lists MAC
+  // addresses with blocking commands (about 50 ms of `simulate doctor`), for a host name we never record.
+  const osInfo = osRelease();
+  const [cpu, mem, system, disks] = await Promise.all([si.cpu(), si.mem(), si.system(), si.fsSize().catch(() => [])]);
   const abs = path.resolve(dir);
   // The mount that holds `dir`: the longest mount point that is a prefix of it.
   const disk = disks
@@ -33,13 +37,25 @@ export async function hostFacts(dir = process.cwd()): Promise<HostFacts> {
     cpu: { model: [cpu.manufacturer, cpu.brand].filter(Boolean).join(' ').trim() || os.cpus()[0]?.model || 'unknown', cores: cpu.cores, physicalCores: cpu.physicalCores, ...(cpu.speed ? { speedGHz: cpu.speed } : {}) },
     memoryBytes: mem.total,
     swapBytes: mem.swaptotal,
-    os: { distro: osInfo.distro, release: osInfo.release, arch: osInfo.arch },
-    kernel: osInfo.kernel || os.release(),
+    os: { distro: osInfo.distro, release: osInfo.release, arch: os.arch() },
+    kernel: os.release(),
     virtualisation: { virtual: Boolean(system.virtual), ...(system.virtualHost ? { host: system.virtualHost } : {}), ...(system.model && system.virtual ? { model: system.model } : {}) },
     ...(disk ? { disk: { mount: disk.mount, type: disk.type, sizeBytes: disk.size, availableBytes: disk.available } } : {}),
     node: process.version,
     cpus: os.cpus().length,
   };
+}
+
+/** NAME and VERSION_ID of /etc/os-release (as systeminformation reports them), else what Node knows. */
+function osRelease(): { distro: string; release: string } {
+  let text = '';
+  try {
+    text = fs.readFileSync('/etc/os-release', 'utf8');
+  } catch {
+    // Not a systemd-era Linux: Node's own names below.
+  }
+  const field = (key: string) => new RegExp(`^${key}="?([^"\\n]*)"?$`, 'm').exec(text)?.[1];
+  return { distro: field('NAME') ?? os.type(), release: field('VERSION_ID') ?? os.release() };
 }
 
 /** The facts from Node alone, when systeminformation fails (it reads /proc and runs a few commands). */
