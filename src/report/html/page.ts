@@ -88,7 +88,7 @@ h3 { font-size: 15px; margin: 0 0 2px; }
 .markers .oom { color: #d62728; } .markers .restart { color: #b35f00; } .markers .fault { color: #7b3fa0; }
 table { border-collapse: collapse; width: 100%; margin: 4px 0 8px; font-size: 13px; break-inside: avoid; }
 caption { text-align: left; font-weight: 600; padding: 4px 0; }
-th, td { text-align: left; padding: 3px 6px; border-bottom: 1px solid var(--line); vertical-align: top; }
+th, td { text-align: left; padding: 3px 6px; border-bottom: 1px solid var(--line); vertical-align: top; overflow-wrap: anywhere; }
 th { font-weight: 600; background: #f4f4f4; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 tr.fail td:first-child { border-left: 3px solid var(--fail); } tr.pass td:first-child { border-left: 3px solid var(--pass); }

@@ -202,3 +202,12 @@ describe('injected faults', () => {
     expect(renderRunReport(run)).toContain('<span class="fault">fault: postgres at 0:20</span>');
   });
 });
+
+describe('settings other parts of the run record', () => {
+  it('read as key: value, sizes formatted, empty lists as none', async () => {
+    const { settingText } = await import('./run-tables.ts');
+    expect(settingText({ sizeBytes: 69885287, built: true })).toBe('sizeBytes: 67 MB; built: true');
+    expect(settingText([])).toBe('none');
+    expect(settingText({ warmUp: 'until steady', reached: { atS: 69 } })).toBe('warmUp: until steady; reached: {atS: 69}');
+  });
+});

@@ -162,13 +162,27 @@ export function settingsTable(run: RunFolder): string {
   const known = new Set(['runId', 'profile', 'profileFile', 'driver', 'capBytes', 'swapBytes', 'cpus', 'cgroupVersion', 'scenario', 'loadModel', 'startedAt', 'endedAt', 'exitCode', 'phase', 'host', 'services', 'targets', 'safetyLineBytes', 'cgroup', 'appUrl', 'interrupted']);
   for (const [k, v] of Object.entries(r)) {
     if (known.has(k) || v === undefined || v === null) continue;
-    rows.push([k, Array.isArray(v) && v.length === 0 ? 'none' : typeof v === 'object' ? JSON.stringify(v) : String(v)]);
+    rows.push([k, settingText(v)]);
   }
   if (r.targets) {
     const t = r.targets;
     rows.push(['targets', `avg ≤ ${t.avgLatencyMs} ms, ≥ ${t.minRps} req/s, p99 < ${t.p99Ms} ms, errors ≤ ${((t.maxErrorRate ?? 0) * 100).toFixed(1)} %, hit rate ≥ ${((t.minCacheHitRate ?? 0) * 100).toFixed(0)} %, free ≥ ${formatBytes(t.minFreeBytes ?? 0)}, OOM kills ≤ ${t.maxOomKills}`]);
   }
   return table({ head: ['setting', 'value'], rows: rows.map(([k, v]) => ({ cells: [esc(k), esc(v)] })) });
+}
+
+/** A setting another part of the run recorded, as a person reads it: `key: value; …`, sizes in bytes formatted. */
+export function settingText(v: unknown, key = ''): string {
+  if (v === null || v === undefined) return '–';
+  if (typeof v === 'number' && /bytes$/i.test(key)) return formatBytes(v);
+  if (Array.isArray(v)) return v.length ? v.map((x) => settingText(x)).join(', ') : 'none';
+  if (typeof v === 'object') {
+    return Object.entries(v as Record<string, unknown>)
+      .filter(([, x]) => x !== undefined && x !== null)
+      .map(([k, x]) => `${k}: ${typeof x === 'object' && !Array.isArray(x) ? `{${settingText(x)}}` : settingText(x, k)}`)
+      .join('; ');
+  }
+  return String(v);
 }
 
 export function hostTable(run: RunFolder): string {
@@ -184,7 +198,7 @@ export function hostTable(run: RunFolder): string {
   if (os) rows.push(['system', `${os.distro ?? ''} ${os.release ?? ''} (${os.arch ?? ''})`.trim()]);
   if (get('kernel')) rows.push(['kernel', String(get('kernel'))]);
   const virt = get('virtualisation') as Record<string, unknown> | undefined;
-  if (virt) rows.push(['virtualisation', virt.virtual ? `virtual${virt.host ? `: ${virt.host}` : ''}${virt.model ? ` (${virt.model})` : ''}` : 'none detected (bare metal)']);
+  if (virt) rows.push(['virtualisation', virt.virtual ? `virtual${virt.host ? `: ${virt.host}` : ''}${virt.model ? ` (${virt.model})` : ''}` : 'none detected']);
   const disk = get('disk') as Record<string, unknown> | undefined;
   if (disk) rows.push(['disk', `${disk.mount} (${disk.type}): ${formatBytes(Number(disk.availableBytes))} free of ${formatBytes(Number(disk.sizeBytes))}`]);
   if (get('node')) rows.push(['Node.js', String(get('node'))]);
