@@ -39,7 +39,13 @@ export async function hostFacts(dir = process.cwd()): Promise<HostFacts> {
     swapBytes: mem.swaptotal,
     os: { distro: osInfo.distro, release: osInfo.release, arch: os.arch() },
     kernel: os.release(),
-    virtualisation: { virtual: Boolean(system.virtual), ...(system.virtualHost ? { host: system.virtualHost } : {}), ...(system.model && system.virtual ? { model: system.model } : {}) },
+    // systeminformation asks dmidecode and friends, which can fail under load; the CPU's `hypervisor` flag
+    // (set by every common hypervisor) says it too.
+    virtualisation: {
+      virtual: Boolean(system.virtual) || /\bhypervisor\b/.test(cpu.flags ?? ''),
+      ...(system.virtualHost ? { host: system.virtualHost } : {}),
+      ...(system.model && system.virtual ? { model: system.model } : {}),
+    },
     ...(disk ? { disk: { mount: disk.mount, type: disk.type, sizeBytes: disk.size, availableBytes: disk.available } } : {}),
     node: process.version,
     cpus: os.cpus().length,
