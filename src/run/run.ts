@@ -660,6 +660,9 @@ export class Run {
     attach?.(run);
     // Faults are timed from the start of the load that is judged: after an `until: steady` warm-up.
     if (!part.untilSteady) this.startFaults(loadStart);
+    if (!part.untilSteady && !this.acks && scenario.requests.some((r) => r.ack)) {
+      this.emit({ kind: 'info', detail: 'acknowledged writes are not checked with --model closed (autocannon keeps no answers): no lost-write row' });
+    }
     run.on('stage', (st) => {
       if (!st.excluded && !this.cacheAtJudgedStart && this.stack.appService) this.cacheAtJudgedStart = readCacheCounters(this.stack.appUrl);
       if (!st.excluded) this.judgedStartT ??= this.t();
