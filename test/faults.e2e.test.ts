@@ -46,6 +46,19 @@ function faultEvents(dir: string) {
 
 const engine = await dockerAvailable();
 
+describe('bad faults are input errors before anything starts', () => {
+  it('one line per problem, exit 2, no run folder', async () => {
+    const r = await simulate(['--profile', '4gb', '--out', out, '--fault', 'kill nosuch@10s', '--fault', 'pause redis@500s+5s']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('simulate: fault "kill nosuch@10s": no service named nosuch in the profile');
+    expect(r.stderr).toContain('fault "pause redis@500s+5s": starts at 500 s, but the load lasts 75 s');
+    const bad = await simulate(['--profile', '4gb', '--out', out, '--fault', 'hog lots@1s']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr.trim().split('\n')).toHaveLength(1);
+    expect(fs.readdirSync(out)).toEqual([]);
+  });
+});
+
 describe.skipIf(!isRoot)(`faults under load, process driver (${isRoot ? 'root' : ROOT_SKIP})`, () => {
   it('kill postgres, pause redis, +latency to redis, a memory hog: each on the timeline with a row; nothing acknowledged lost', async () => {
     const r = await simulate(
