@@ -63,7 +63,7 @@ describe.skipIf(!isRoot)(`faults under load, process driver (${isRoot ? 'root' :
   it('kill postgres, pause redis, +latency to redis, a memory hog: each on the timeline with a row; nothing acknowledged lost', async () => {
     const r = await simulate(
       ['--profile', '4gb', '--driver', 'process', '--data', '64m', '--duration', '50', '--no-tui', '--out', out,
-        '--fault', 'kill postgres@10s', '--fault', 'pause redis@20s+3s', '--fault', 'latency redis 40ms@27s+3s', '--fault', 'hog 256m@33s+3s'],
+        '--fault', 'kill postgres@10s', '--fault', 'pause redis@20s+3s', '--fault', 'latency redis 40ms@27s+3s', '--fault', 'hog 256m@33s+3s', '--fault', 'restart redis@40s'],
       { timeoutMs: 500_000 },
     );
     const dir = lastRunDir();
@@ -71,8 +71,9 @@ describe.skipIf(!isRoot)(`faults under load, process driver (${isRoot ? 'root' :
     // Exit code by the verdict, whatever it is.
     expect(r.code, r.stderr.slice(-2000)).toBe(report.verdict.pass ? 0 : 1);
     const { events, starts, ends } = faultEvents(dir);
-    expect(starts.map((e) => e.detail.split(':')[0])).toEqual(['kill postgres@10s', 'pause redis@20s+3s', 'latency redis 40ms@27s+3s', 'hog 256m@33s+3s']);
-    expect(ends).toHaveLength(4);
+    expect(starts.map((e) => e.detail.split(':')[0])).toEqual(['kill postgres@10s', 'pause redis@20s+3s', 'latency redis 40ms@27s+3s', 'hog 256m@33s+3s', 'restart redis@40s']);
+    expect(ends).toHaveLength(5);
+    expect(starts[4]!.detail).toMatch(/stopped and started again: started redis again \(pid \d+\)/);
     // The kill: SIGKILL to postgres's processes, its exit by SIGKILL, its restart by the policy, ready again.
     const kill = starts[0]!;
     expect(kill.detail).toMatch(/SIGKILL to \d+ processes of postgres/);
@@ -85,7 +86,7 @@ describe.skipIf(!isRoot)(`faults under load, process driver (${isRoot ? 'root' :
     expect(starts[3]!.detail).toMatch(/stress-ng \(pid \d+\) holds 0\.25 GiB in \/simulate\/.*\/fault-hog-1/);
 
     const rows = report.verdict.faults as FaultRow[];
-    expect(rows.map((f) => f.fault)).toEqual(['kill postgres@10s', 'pause redis@20s+3s', 'latency redis 40ms@27s+3s', 'hog 256m@33s+3s']);
+    expect(rows.map((f) => f.fault)).toEqual(['kill postgres@10s', 'pause redis@20s+3s', 'latency redis 40ms@27s+3s', 'hog 256m@33s+3s', 'restart redis@40s']);
     expect(rows[0]!.restarts).toBeGreaterThanOrEqual(1);
     for (const f of rows) {
       expect(f.endT).toBeGreaterThanOrEqual(f.startT);
@@ -96,7 +97,7 @@ describe.skipIf(!isRoot)(`faults under load, process driver (${isRoot ? 'root' :
     expect(w.acknowledged).toBeGreaterThan(20);
     expect(w).toMatchObject({ found: w.acknowledged, lost: 0 });
     expect(report.verdict.targets.find((t: { name: string }) => t.name === 'lost_writes')).toMatchObject({ measured: 0, pass: true });
-    expect(r.stdout).toMatch(/Faults \(4\)/);
+    expect(r.stdout).toMatch(/Faults \(5\)/);
     expect(r.stdout).toMatch(/Acknowledged writes: \d+ acknowledged, \d+ found in the database, 0 lost/);
     await assertNothingLeft(path.basename(dir));
   }, 520_000);
@@ -139,7 +140,7 @@ describe.skipIf(!!dockerSkip)(`faults under load, docker driver${dockerSkip ? ` 
     })();
     const r = await simulate(
       ['--profile', '4gb', '--driver', 'docker', '--data', 'none', '--duration', '50', '--no-tui', '--out', out,
-        '--fault', 'kill redis@8s', '--fault', 'pause app@16s+2s', '--fault', 'stop redis@22s+3s', '--fault', 'loss redis 20%@30s+3s', '--fault', 'disk-full redis@36s+3s'],
+        '--fault', 'kill redis@8s', '--fault', 'pause app@16s+2s', '--fault', 'stop redis@22s+3s', '--fault', 'loss redis 20%@30s+3s', '--fault', 'disk-full redis@36s+3s', '--fault', 'hog 128m@42s+2s'],
       { timeoutMs: 500_000 },
     );
     stop = true;
@@ -149,8 +150,9 @@ describe.skipIf(!!dockerSkip)(`faults under load, docker driver${dockerSkip ? ` 
     expect(deleted, 'the test deleted an acknowledged row').toBeDefined();
     expect(r.code, r.stderr.slice(-2000)).toBe(1);
     const { events, starts, ends } = faultEvents(dir);
-    expect(starts.map((e) => e.detail.split(':')[0])).toEqual(['kill redis@8s', 'pause app@16s+2s', 'stop redis@22s+3s', 'loss redis 20%@30s+3s', 'disk-full redis@36s+3s']);
-    expect(ends).toHaveLength(5);
+    expect(starts.map((e) => e.detail.split(':')[0])).toEqual(['kill redis@8s', 'pause app@16s+2s', 'stop redis@22s+3s', 'loss redis 20%@30s+3s', 'disk-full redis@36s+3s', 'hog 128m@42s+2s']);
+    expect(ends).toHaveLength(6);
+    expect(starts[5]!.detail).toMatch(/stress-ng \(pid \d+\) holds 0\.13 GiB/);
     expect(starts[0]!.detail).toMatch(/SIGKILL to container \w+'s main process/);
     expect(events.some((e) => e.service === 'redis' && e.event === 'service-restart' && Number(e.t_s) >= Number(starts[0]!.t_s))).toBe(true);
     expect(starts[1]!.detail).toMatch(/docker pause/);
