@@ -51,7 +51,7 @@ describe('bad faults are input errors before anything starts', () => {
     const r = await simulate(['--profile', '4gb', '--out', out, '--fault', 'kill nosuch@10s', '--fault', 'pause redis@500s+5s']);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('simulate: fault "kill nosuch@10s": no service named nosuch in the profile');
-    expect(r.stderr).toContain('fault "pause redis@500s+5s": starts at 500 s, but the load lasts 75 s');
+    expect(r.stderr).toContain('fault "pause redis@500s+5s": starts at 500 s, but the load lasts 60 s');
     const bad = await simulate(['--profile', '4gb', '--out', out, '--fault', 'hog lots@1s']);
     expect(bad.code).toBe(2);
     expect(bad.stderr.trim().split('\n')).toHaveLength(1);

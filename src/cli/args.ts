@@ -209,11 +209,12 @@ Options
   --png          DIR         (report) also write each chart as a PNG into DIR (needs Debian's chromium)
   --html         FILE        (report) where to write the page (default: RUN_DIR/report.html for one run,
                              <--out>/report-<time>.html for several)
-  --fault        SPEC        inject a fault during the load (repeatable); SPEC is KIND ARGS@START[+DURATION],
-                             seconds after the load starts: "kill postgres@20s", "stop app@20s+10s",
-                             "restart redis@30s", "pause redis@30s+10s", "hog 3g@20s+15s",
-                             "latency redis 100ms@40s+20s", "loss redis 5%@40s+20s" (user-space proxy:
-                             this kernel has no netem). Scenarios can list them under \`faults:\`.
+  --fault        SPEC        inject a fault during the load (repeatable): KIND ARGS@START[+DURATION], in
+                             seconds after the load (or its until-steady warm-up) starts, e.g.
+                             "kill postgres@20s", "stop app@20s+10s", "restart redis@30s",
+                             "pause redis@30s+10s", "hog 3g@20s+15s", "latency redis 100ms@40s+20s",
+                             "loss redis 5%@40s+20s" (user-space proxy: this kernel has no netem),
+                             "disk-full redis@30s+10s". Scenarios can list them under \`faults:\`.
 
 Capacity (simulate capacity)
   --caps         SIZES       caps to review, comma-separated (default: the 2gb, 4gb and 8gb tiers' caps)

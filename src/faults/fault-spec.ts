@@ -212,5 +212,5 @@ export function checkFaults(
     }
     if (ctx.loadS !== undefined && f.atS >= ctx.loadS) say(`starts at ${f.atS} s, but the load lasts ${ctx.loadS} s`);
   }
-  if (problems.length) throw new InputError(problems.join('\n'), 'fix the fault (times are seconds after the load starts)');
+  if (problems.length) throw new InputError(problems.join('\n'), 'fix the fault (times are seconds after the load starts, or after a warm-up that runs until steady state)');
 }

@@ -177,6 +177,14 @@ export function newRunId(now = new Date()): string {
   return `${stamp}-${crypto.randomBytes(2).toString('hex')}`;
 }
 
+/**
+ * The stages a fault's time counts in: after a warm-up that runs `until: steady` (faults start on the judged
+ * load's clock, see runPart), else the whole load. `--duration` scales these same stages.
+ */
+function timedStages(scenario: Scenario): Scenario['stages'] {
+  return scenario.stages[0]?.until ? scenario.stages.slice(1) : scenario.stages;
+}
+
 export async function runSimulation(opts: RunOptions): Promise<RunResult> {
   const runId = newRunId();
   const workDir = workDirOf(runId);
@@ -188,7 +196,7 @@ export async function runSimulation(opts: RunOptions): Promise<RunResult> {
   if (opts.scenario !== null && !opts.detach) {
     scenario = await loadScenario(opts.scenario ?? stack.scenario);
     // The scenario's faults keep their place in its stages when --duration scales them.
-    const planned = scenario.stages.reduce((a, st) => a + st.duration, 0);
+    const planned = timedStages(scenario).reduce((a, st) => a + st.duration, 0);
     const f = opts.durationS !== undefined ? opts.durationS / planned : 1;
     for (const entry of scenario.faults) {
       const spec = parseFaultEntry(entry);
@@ -200,7 +208,7 @@ export async function runSimulation(opts: RunOptions): Promise<RunResult> {
     if (opts.detach) throw new InputError('--fault does not go with `simulate up`', 'run `simulate --profile … --fault …` instead');
     checkFaults(faults, {
       services: stack.services.map((s) => ({ name: s.name, runnable: Boolean(s.launch), ports: s.ports.map((p) => p.host) })),
-      loadS: scenario ? scenario.stages.reduce((a, st) => a + st.duration, 0) : (opts.durationS ?? 60),
+      loadS: scenario ? timedStages(scenario).reduce((a, st) => a + st.duration, 0) : (opts.durationS ?? 60),
     });
   }
   const cg = await detectCgroups();
