@@ -355,17 +355,17 @@ export class Run {
       if (deps.cgroups) {
         // Before anything starts: a taken port is one clear line, not a half-started stack.
         await (deps.checkPorts ?? ((s) => checkPortsFree(s, { includeMetricsPort: true })))(stack);
-        // The dataset before the cgroup: building it is set-up, not the stack's memory.
-        if (stack.datasetBytes && deps.driver?.name === 'docker') {
-          // Said, not silent: the docker driver keeps PostgreSQL's data in a Docker volume, which the kept copy is not put into yet.
-          this.datasetSkipped = 'the docker driver does not copy kept datasets into its volumes yet: the app seeded its small default (use --driver process for production-sized data)';
-          this.emit({ kind: 'info', detail: `dataset skipped: ${this.datasetSkipped}` });
-        } else if (stack.datasetBytes) await this.prepareDataset(stack.datasetBytes);
         this.parent = await deps.cgroups.create(`${RUNS_PARENT}/${this.runId}`);
         await this.parent.setMemoryLimit(stack.capBytes, stack.swapBytes);
         if (stack.cpus > 0) await this.parent.setCpuLimit(stack.cpus);
         writeOwner(this.owner(), this.workDir);
         this.emit({ kind: 'run-start', detail: `profile ${stack.name}, driver ${this.deps.driver?.name ?? 'none'}, cap ${(stack.capBytes / 1024 ** 3).toFixed(2)} GiB in ${this.parent.path}` });
+        // The dataset: built (once) and copied by this process, outside the stack's cgroup: set-up, not the stack's memory.
+        if (stack.datasetBytes && deps.driver?.name === 'docker') {
+          // Said, not silent: the docker driver keeps PostgreSQL's data in a Docker volume, which the kept copy is not put into yet.
+          this.datasetSkipped = 'the docker driver does not copy kept datasets into its volumes yet: the app seeded its small default (use --driver process for production-sized data)';
+          this.emit({ kind: 'info', detail: `dataset skipped: ${this.datasetSkipped}` });
+        } else if (stack.datasetBytes) await this.prepareDataset(stack.datasetBytes);
       } else {
         this.emit({ kind: 'run-start', detail: `${stack.name}: load only, no stack of ours` });
       }
