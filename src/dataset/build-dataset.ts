@@ -30,6 +30,19 @@ export interface BuildOptions {
   signal?: AbortSignal;
   /** Where the build's logs go (postgres and the seed's own output). */
   logDir?: string;
+  /**
+   * cgroup.procs files every process of the build joins (a run's `dataset-build` child): a run killed
+   * mid-build leaves its builder's PostgreSQL and seeder to the reaper, not running on for ever.
+   */
+  procsFiles?: string[];
+}
+
+const JOIN_AND_EXEC = 'for f in $SIMULATE_CGROUP_PROCS; do echo $$ > "$f" || exit 125; done; exec "$@"';
+
+/** argv run through a shell that first joins the given cgroups (none: argv as is). */
+function joined(argv: string[], procsFiles: string[] | undefined): { argv: string[]; env: Record<string, string> } {
+  if (!procsFiles?.length) return { argv, env: {} };
+  return { argv: ['/bin/sh', '-c', JOIN_AND_EXEC, 'simulate-join', ...argv], env: { SIMULATE_CGROUP_PROCS: procsFiles.join(' ') } };
 }
 
 /** The kept dataset for this stack and size: built now if missing. */
@@ -76,6 +89,7 @@ async function takeLock(file: string, signal?: AbortSignal): Promise<() => void>
 
 export async function buildDataset(stack: Stack, spec: DatasetSpec, opts: BuildOptions = {}): Promise<DatasetRecord> {
   const scratch = `${spec.dir}.build-${process.pid}`;
+  removeStaleScratch(spec.dir);
   fs.rmSync(scratch, { recursive: true, force: true });
   fs.mkdirSync(scratch, { recursive: true });
   const logDir = opts.logDir ?? scratch;
@@ -90,12 +104,13 @@ export async function buildDataset(stack: Stack, spec: DatasetSpec, opts: BuildO
   const started = Date.now();
   try {
     for (const dir of launch.dataDirs) await ownedDir(dir, launch.user);
-    for (const step of launch.init) if (!(step.unless && fs.existsSync(step.unless))) await runStep(step, logFile, launch.cwd);
-    postgres = startPostgres(launch.argv.concat(BUILD_SETTINGS.flatMap((s) => ['-c', s])), launch.user, logFile);
+    const procs = opts.procsFiles;
+    for (const step of launch.init) if (!(step.unless && fs.existsSync(step.unless))) await runStep(step, logFile, launch.cwd, procs);
+    postgres = startPostgres(launch.argv.concat(BUILD_SETTINGS.flatMap((s) => ['-c', s])), launch.user, logFile, procs);
     const socketDir = launch.argv[launch.argv.indexOf('-k') + 1]!;
     const port = launch.argv[launch.argv.indexOf('-p') + 1]!;
     await waitPostgres(socketDir, port, postgres, logFile, opts.signal);
-    for (const step of launch.afterReady) if (!(step.unless && fs.existsSync(step.unless))) await runStep(step, logFile, launch.cwd);
+    for (const step of launch.afterReady) if (!(step.unless && fs.existsSync(step.unless))) await runStep(step, logFile, launch.cwd, procs);
 
     const url = socketUrl(app.launch!.env.DATABASE_URL ?? app.environment.DATABASE_URL, socketDir, port, pg.environment);
     let last: SeedProgress | undefined;
@@ -107,6 +122,7 @@ export async function buildDataset(stack: Stack, spec: DatasetSpec, opts: BuildO
         opts.onProgress?.(p);
       },
       opts.signal,
+      procs,
     );
     const counts = await psql(socketDir, port, pg, "SELECT users||','||conversations||','||messages||','||documents FROM seed_marker LIMIT 1");
     const dbBytes = Number(await psql(socketDir, port, pg, 'SELECT pg_database_size(current_database())'));
@@ -166,13 +182,13 @@ async function ownedDir(dir: string, user: string | undefined): Promise<void> {
   fs.chmodSync(dir, 0o700);
 }
 
-function spawnLogged(cmd: Command, logFile: string, cwd?: string): ChildProcess {
+function spawnLogged(cmd: Command, logFile: string, cwd?: string, procs?: string[]): ChildProcess {
   const out = fs.openSync(logFile, 'a');
   try {
-    const argv = [...userPrefix(cmd.user), ...cmd.argv];
-    return spawn(argv[0]!, argv.slice(1), {
+    const j = joined([...userPrefix(cmd.user), ...cmd.argv], procs);
+    return spawn(j.argv[0]!, j.argv.slice(1), {
       cwd: cmd.cwd ?? cwd,
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LANG: 'C.UTF-8', ...cmd.env },
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LANG: 'C.UTF-8', ...cmd.env, ...j.env },
       stdio: ['ignore', out, out],
       detached: true,
     });
@@ -181,8 +197,8 @@ function spawnLogged(cmd: Command, logFile: string, cwd?: string): ChildProcess 
   }
 }
 
-async function runStep(cmd: Command, logFile: string, cwd?: string): Promise<void> {
-  const child = spawnLogged(cmd, logFile, cwd);
+async function runStep(cmd: Command, logFile: string, cwd?: string, procs?: string[]): Promise<void> {
+  const child = spawnLogged(cmd, logFile, cwd, procs);
   const code = await new Promise<number | null>((resolve, reject) => {
     child.once('error', reject);
     child.once('exit', resolve);
@@ -190,8 +206,26 @@ async function runStep(cmd: Command, logFile: string, cwd?: string): Promise<voi
   if (code !== 0) throw new EnvironmentError(`dataset build: ${cmd.argv.join(' ').slice(0, 160)} failed (exit ${code})`, `see ${logFile}`);
 }
 
-function startPostgres(argv: string[], user: string | undefined, logFile: string): ChildProcess {
-  return spawnLogged({ argv, env: {}, user }, logFile);
+function startPostgres(argv: string[], user: string | undefined, logFile: string, procs?: string[]): ChildProcess {
+  return spawnLogged({ argv, env: {}, user }, logFile, undefined, procs);
+}
+
+/** Scratch dirs of builds whose process is gone (killed mid-build): removed before a new build. */
+function removeStaleScratch(dir: string): void {
+  const parent = path.dirname(dir);
+  const prefix = `${path.basename(dir)}.build-`;
+  for (const name of fs.existsSync(parent) ? fs.readdirSync(parent) : []) {
+    if (!name.startsWith(prefix)) continue;
+    const pid = Number(name.slice(prefix.length));
+    let alive = false;
+    try {
+      if (pid > 0) process.kill(pid, 0);
+      alive = pid > 0;
+    } catch {
+      alive = false;
+    }
+    if (!alive) fs.rmSync(path.join(parent, name), { recursive: true, force: true });
+  }
 }
 
 async function waitPostgres(socketDir: string, port: string, child: ChildProcess, logFile: string, signal?: AbortSignal): Promise<void> {
@@ -217,12 +251,13 @@ async function stopPostgres(child: ChildProcess): Promise<void> {
   if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, 'SIGKILL');
 }
 
-function runSeed(cmd: Command, logFile: string, onProgress: (p: SeedProgress) => void, signal?: AbortSignal): Promise<void> {
+function runSeed(cmd: Command, logFile: string, onProgress: (p: SeedProgress) => void, signal?: AbortSignal, procs?: string[]): Promise<void> {
   return new Promise((resolve, reject) => {
     const log = fs.createWriteStream(logFile, { flags: 'a' });
-    const child = spawn(cmd.argv[0]!, cmd.argv.slice(1), {
+    const j = joined(cmd.argv, procs);
+    const child = spawn(j.argv[0]!, j.argv.slice(1), {
       cwd: cmd.cwd,
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LANG: 'C.UTF-8', ...cmd.env },
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LANG: 'C.UTF-8', ...cmd.env, ...j.env },
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
     });

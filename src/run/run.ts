@@ -459,16 +459,20 @@ export class Run {
    */
   private async prepareDataset(bytes: number): Promise<void> {
     let shownAt = 0;
-    const { spec, record, built } = await ensureDataset(this.stack, bytes, {
+    // The build's processes join a child of the run's cgroup: a run killed mid-build is reaped with them.
+    const buildCgroup = await this.parent!.child('dataset-build');
+    const ensured = await ensureDataset(this.stack, bytes, {
       signal: this.internal.signal,
       logDir: path.join(this.runDir, 'logs'),
+      procsFiles: buildCgroup.procsFiles(),
       onProgress: (p) => {
         // A line every 5 s (and the last): the first run on a new machine waits for this.
         if (p.phase === 'rows' && Date.now() - shownAt < 5000) return;
         shownAt = Date.now();
-        this.emit({ kind: 'info', service: spec.postgres.name, detail: formatSeedProgress(p) });
+        this.emit({ kind: 'info', service: this.stack.services.find((x) => x.image?.startsWith('postgres'))?.name, detail: formatSeedProgress(p) });
       },
-    });
+    }).finally(() => buildCgroup.destroy().catch((err: unknown) => debug('run', `dataset-build cgroup: ${String(err)}`)));
+    const { spec, record, built } = ensured;
     this.throwIfAborted();
     const target = postgresVolumeDir(postgresService(this.stack)!);
     const copy = await copyCold(path.join(spec.dir, 'volume'), target);
