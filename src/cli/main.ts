@@ -3,11 +3,17 @@
  * error is one line with what to do; anything else is a bug and shows its stack.
  */
 import { AbortError, EXIT, formatAbort } from '../errors.ts';
-import { HELP, parseCli } from './args.ts';
+import { HELP } from './help-text.ts';
 
 const BUG_EXIT = 70;
 
 async function main(argv: string[]): Promise<number> {
+  // `simulate --help` alone prints without loading the parser (its schemas cost most of a start).
+  if (argv.length === 1 && ['--help', '-h', 'help'].includes(argv[0]!)) {
+    process.stdout.write(`${HELP}\n`);
+    return EXIT.ok;
+  }
+  const { parseCli } = await import('./args.ts');
   const args = parseCli(argv);
   if (args.help) {
     process.stdout.write(`${HELP}\n`);
