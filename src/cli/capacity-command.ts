@@ -2,6 +2,7 @@
  * `simulate capacity`: a capacity review. With --target, of a running service; with --profile, of the
  * profile's tiers under their caps (one Run per stack, load steps through it).
  */
+import { setMaxListeners } from 'node:events';
 import { InputError } from '../errors.ts';
 import { createCapacityProgress } from '../capacity/progress.ts';
 import { renderReviewText } from '../capacity/review-text.ts';
@@ -20,6 +21,8 @@ export async function capacityCommand(args: CliArgs): Promise<number> {
   if (args.target && (args.caps || args.costs.length)) throw new InputError('--caps and --cost need --profile: --target has no stack to cap', 'drop --caps/--cost, or use --profile');
   const timing = args.stepTime ?? (args.quick ? QUICK_STEP_TIMING : STEP_TIMING);
   const interrupts = abortOnSignals();
+  // Every Run of the review (one per stack, a few dozen) listens on this one signal.
+  setMaxListeners(200, interrupts.signal);
   const progress = createCapacityProgress({ json: args.json, stderr: process.stderr, stdout: process.stdout });
   const id = `${newRunId()}-capacity`;
   try {
