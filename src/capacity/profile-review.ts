@@ -485,7 +485,8 @@ async function smallestCapSearch(tier: Tier, ctx: TierContext, peaks: number[], 
   for (let cap = first.next(); cap !== undefined && !ctx.opts.signal.aborted; cap = first.next()) {
     const t = await tryCap(cap, why);
     first.record({ pass: t.pass, oomKilled: t.oomKills.length > 0, peakBytes: t.peakWorkingSetBytes ?? undefined });
-    why = t.pass ? 'bisecting down' : t.oomKills.length ? 'after an OOM kill: max(+100 MiB, ×1.2)' : 'after a miss: max(+100 MiB, ×1.2)';
+    // What the search does next: bisect once a cap passed, else grow as VPA does.
+    why = first.result().smallestPassBytes !== null ? 'bisecting' : t.oomKills.length ? 'after an OOM kill: max(+100 MiB, ×1.2)' : 'after a miss: max(+100 MiB, ×1.2)';
   }
   const r1 = first.result();
 
@@ -499,7 +500,7 @@ async function smallestCapSearch(tier: Tier, ctx: TierContext, peaks: number[], 
     for (let cap = second.next(); cap !== undefined && !ctx.opts.signal.aborted; cap = second.next()) {
       const t = await tryCap(cap, why2);
       second.record({ pass: t.passWithMargin, oomKilled: t.oomKills.length > 0 });
-      why2 = t.passWithMargin ? 'bisecting down (margin)' : 'after a margin miss: max(+100 MiB, ×1.2)';
+      why2 = second.result().smallestPassBytes !== null ? 'bisecting (margin)' : 'after a margin miss: max(+100 MiB, ×1.2)';
     }
     const r2 = second.result();
     withMargin = r2.smallestPassBytes ?? (known.length ? Math.min(...known) : null);
