@@ -176,3 +176,12 @@ describe('applyLoadWindow', () => {
     expect(s.load).toMatchObject({ totalRequests: 13 + 23 + 33, totalErrors: 9, judgedRequests: 23, judgedFailures: 3 });
   });
 });
+
+describe('an OOM kill of something that is not a service', () => {
+  it('counts in the stack total (a fault memory hog inside the cap)', () => {
+    const state = fresh();
+    applyEvent(state, { at: 0, t: 0, kind: 'oom-kill', service: 'fault-hog-1', pid: 9, detail: 'kernel' });
+    expect(state.stack.oomKills).toBe(1);
+    expect(state.services.every((s) => s.oomKills === 0)).toBe(true);
+  });
+});

@@ -52,7 +52,11 @@ export function applyEvent(state: RunState, e: RunEvent): void {
   state.events.push(e);
   if (state.events.length > EVENTS_KEPT) state.events.shift();
   const svc = e.service ? state.services.find((s) => s.name === e.service) : undefined;
-  if (!svc) return;
+  if (!svc) {
+    // A kill of something that is not a service (a fault's memory hog) is still a kill inside the stack's cap.
+    if (e.kind === 'oom-kill') state.stack.oomKills += 1;
+    return;
+  }
   switch (e.kind) {
     case 'service-start':
       svc.status = 'starting';
