@@ -52,7 +52,7 @@ install -m 0755 "$here/guest-init" "$dir/sbin/v2-guest-init"
 # redis-server's package enabled a service; nothing runs it here (no systemd), but keep no stale state.
 rm -rf "$dir"/var/cache/apt/archives/*.deb "$dir"/var/lib/apt/lists/*
 size_mb=$(( $(du -sm "$dir" | cut -f1) + 256 ))
-mkfs.ext4 -q -F -L v2guest -d "$dir" "$image.tmp" "${size_mb}M"
+mkfs.ext4 -q -F -L v2guest -d "$dir" "$image.tmp" "${size_mb}M" >&2  # it talks on stdout; ours is the image path
 mv "$image.tmp" "$image"
 rm -rf "$dir"
 # Older images of this recipe are of no use any more.

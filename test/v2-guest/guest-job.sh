@@ -24,9 +24,10 @@ mkdir -p $cg/system.slice/v2-guest-tests.service
 echo $$ > $cg/system.slice/v2-guest-tests.service/cgroup.procs
 ip link set lo up
 
-mkdir -p /mnt/checkout /mnt/modules
+mkdir -p /mnt/checkout
 mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144,cache=loose,ro checkout /mnt/checkout
-mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144,cache=loose,ro modules /mnt/modules
+# The checkout's node_modules, mounted where Node looks for it (a copy made by --mutate has an empty one).
+mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144,cache=loose,ro modules /mnt/checkout/node_modules
 mkdir -p /opt/node/bin && cp /mnt/job/node /opt/node/bin/node && chmod 755 /opt/node/bin/node
 export PATH=/opt/node/bin:$PATH
 # The suite writes the v2 files it recorded here; the host copies them out with --record.

@@ -56,13 +56,14 @@ cp "$(readlink -f "$(command -v node)")" "$job/node"
 mkdir -p "$job/out"
 share="$repo"
 if [ -n "$mutate" ]; then
-  # A copy of what the suite runs (src, test, docker, configs) with one file edited; node_modules shared.
+  # A copy of what the suite runs (src, test, docker, configs) with one file edited; node_modules is the
+  # checkout's own, mounted over the copy's empty one in the guest.
   file="${mutate%%|*}" expr="${mutate#*|}"
   [ -f "$repo/$file" ] || die 2 "--mutate: no file $file in $repo" "give a path relative to the repository"
   share="$job/checkout"
   mkdir -p "$share"
   for p in src test docker scenarios package.json tsconfig.json vitest.config.ts; do [ -e "$repo/$p" ] && cp -r "$repo/$p" "$share/"; done
-  ln -s /mnt/modules "$share/node_modules"
+  mkdir "$share/node_modules"  # the guest mounts the real one here
   sed -i "$expr" "$share/$file"
   cmp -s "$repo/$file" "$share/$file" && die 2 "--mutate: the expression $expr changes nothing in $file" "give a sed expression that matches"
   say "mutated $file with: $expr"
