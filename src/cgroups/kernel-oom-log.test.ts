@@ -5,7 +5,24 @@ import { parseKernelOomLines } from './kernel-oom-log.ts';
 
 const recorded = readFileSync(path.resolve(import.meta.dirname, '../../test/fixtures/kernel-oom/dmesg-memcg-v1-6.18.txt'), 'utf8');
 
+const recordedV2 = readFileSync(path.resolve(import.meta.dirname, '../../test/fixtures/kernel-oom/dmesg-memcg-v2-6.1.0-57-amd64.txt'), 'utf8');
+
 describe('parseKernelOomLines', () => {
+  it('reads the kill recorded on a cgroup v2 kernel (Debian 6.1, in the qemu guest)', () => {
+    expect(parseKernelOomLines(recordedV2)).toEqual([
+      {
+        pid: 229,
+        name: 'python3',
+        memcg: '/simulate/r-v2suite',
+        taskMemcg: '/simulate/r-v2suite/hog',
+        constraint: 'CONSTRAINT_MEMCG',
+        uid: 0,
+        timestamp: 41.799596,
+        anonRss: 192996 * 1024,
+      },
+    ]);
+  });
+
   it('reads the kill recorded on this machine (kernel 6.18, cgroup v1)', () => {
     expect(parseKernelOomLines(recorded)).toEqual([
       {
