@@ -4,11 +4,12 @@
  * table for other readers (the HTML report); compare.csv is it flat, for a spreadsheet.
  */
 import type { RunSummary } from './run-summary.ts';
+import type { MetricUnit } from '../report/format.ts';
 
 export interface MetricDef {
   key: string;
   label: string;
-  unit: 'ms' | 'req/s' | 'ratio' | 'count' | 'MB' | 'queries' | 'text';
+  unit: MetricUnit;
   /** Which way is better, for reading a delta (none: neither, e.g. a count of queries is context). */
   better: 'lower' | 'higher' | 'none';
 }

@@ -2,31 +2,13 @@
  * The comparison as plain-text lines: a run's one-line summary (kept on screen while the next runs) and
  * the table of deltas at the end. Only formats what the table holds.
  */
-import { formatCount, formatMs, formatPercent, formatRate } from '../report/format.ts';
+import { formatMetricValue } from '../report/format.ts';
 import { renderTable, type Column } from '../report/reporters/text-table.ts';
 import type { CompareRow, CompareTable, MetricDef } from './compare-table.ts';
 import type { RunSummary } from './run-summary.ts';
 
-export function formatValue(v: number | string | null | undefined, unit: MetricDef['unit']): string {
-  if (v === null || v === undefined) return 'n/a';
-  if (typeof v === 'string') return v;
-  switch (unit) {
-    case 'ms':
-      return formatMs(v);
-    case 'req/s':
-      return formatRate(v);
-    case 'ratio':
-      return formatPercent(v);
-    case 'MB':
-      return `${Math.round(v)} MB`;
-    case 'queries':
-      return v.toFixed(2);
-    case 'count':
-      return Number.isInteger(v) ? formatCount(v) : v.toFixed(1);
-    default:
-      return String(v);
-  }
-}
+/** Kept under its old name for the comparison's callers; one formatter for text and HTML. */
+export const formatValue = (v: number | string | null | undefined, unit: MetricDef['unit']): string => formatMetricValue(v, unit);
 
 /** A delta in the metric's unit, signed: `+12 ms`, `-3.1 pts`, `+2`. */
 export function formatDelta(d: number | null, unit: MetricDef['unit']): string {

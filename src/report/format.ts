@@ -92,6 +92,31 @@ export function formatTargetValue(value: number | null, unit: TargetResult['unit
   }
 }
 
+/** A comparison metric's unit (compare.json), shared by the text table and report.html. */
+export type MetricUnit = 'ms' | 'req/s' | 'ratio' | 'count' | 'MB' | 'queries' | 'text';
+
+/** A comparison figure in its own unit: the text table and report.html print the same string. */
+export function formatMetricValue(v: number | string | null | undefined, unit: MetricUnit | string): string {
+  if (v === null || v === undefined) return 'n/a';
+  if (typeof v === 'string') return v;
+  switch (unit) {
+    case 'ms':
+      return formatMs(v);
+    case 'req/s':
+      return formatRate(v);
+    case 'ratio':
+      return formatPercent(v);
+    case 'MB':
+      return `${Math.round(v)} MB`;
+    case 'queries':
+      return v.toFixed(2);
+    case 'count':
+      return Number.isInteger(v) ? formatCount(v) : v.toFixed(1);
+    default:
+      return `${Math.round(v * 100) / 100}${unit && unit !== 'text' ? ` ${unit}` : ''}`;
+  }
+}
+
 /** `<= 60 ms`, `>= 300 req/s`, `< 1.00 s` (ASCII, so CI logs read the same everywhere). */
 export function formatLimit(t: Pick<TargetResult, 'comparator' | 'limit' | 'unit'>): string {
   return `${t.comparator} ${formatTargetValue(t.limit, t.unit)}`;

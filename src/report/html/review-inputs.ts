@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { InputError } from '../../errors.ts';
-import { formatBytes, formatCount, formatMs, formatPercent, formatRate } from '../format.ts';
+import { formatBytes, formatCount, formatMetricValue, formatMs, formatPercent, formatRate } from '../format.ts';
 import type { CapacityReportInput } from './render-capacity.ts';
 import type { CompareReportInput } from './render-compare.ts';
 import { loadRunFolder } from './run-folder.ts';
@@ -128,22 +128,6 @@ const CompareTableJson = z.looseObject({
   ),
 });
 
-function unitText(v: number, unit: string): string {
-  switch (unit) {
-    case 'ms':
-      return formatMs(v);
-    case 'req/s':
-      return formatRate(v);
-    case 'ratio':
-      return formatPercent(v);
-    case 'MB':
-      return formatBytes(v * 1024 * 1024);
-    case 'count':
-      return formatCount(v);
-    default:
-      return `${Math.round(v * 100) / 100}${unit && unit !== 'text' ? ` ${unit}` : ''}`;
-  }
-}
 
 /** compare.json's own table (means of each variant's repeats, their spread, deltas against the baseline). */
 function compareTableRows(t: z.infer<typeof CompareTableJson>): { head: string[]; rows: string[][] } {
@@ -152,12 +136,12 @@ function compareTableRows(t: z.infer<typeof CompareTableJson>): { head: string[]
     head: ['', ...t.labels, ...others.map((l) => `${l} − ${base}`)],
     rows: t.rows.map((r) => [
       r.label,
-      ...r.values.map((v, i) => (v === null ? '–' : typeof v === 'string' ? v : `${unitText(v, r.unit)}${r.spreads[i] ? ` ± ${unitText(r.spreads[i]! / 2, r.unit)}` : ''}`)),
+      ...r.values.map((v, i) => (v === null ? '–' : typeof v === 'string' ? v : `${formatMetricValue(v, r.unit)}${r.spreads[i] ? ` ± ${formatMetricValue(r.spreads[i]! / 2, r.unit)}` : ''}`)),
       ...others.map((_, j) => {
         const d = r.deltas[j + 1];
         const rel = r.relative[j + 1];
         if (d === null || d === undefined) return '–';
-        return `${d > 0 ? '+' : d < 0 ? '−' : ''}${unitText(Math.abs(d), r.unit)}${rel !== null && rel !== undefined ? ` (${rel > 0 ? '+' : ''}${Math.round(rel * 100)} %)` : ''}`;
+        return `${d > 0 ? '+' : d < 0 ? '−' : ''}${formatMetricValue(Math.abs(d), r.unit)}${rel !== null && rel !== undefined ? ` (${rel > 0 ? '+' : ''}${Math.round(rel * 100)} %)` : ''}`;
       }),
     ]),
   };
