@@ -36,13 +36,15 @@ export interface Table {
   rows: Array<{ cells: string[]; cls?: string }>;
   /** Right-align these columns (numbers). */
   numeric?: number[];
+  /** A key-value table (settings, host): the key column keeps its words whole, the value wraps. */
+  keyed?: boolean;
   note?: string;
 }
 
 export function table(t: Table): string {
   const align = (i: number) => (t.numeric?.includes(i) ? ' class="num"' : '');
   // Wrapped: a wide table (many variants) scrolls sideways on screen instead of running off the page.
-  return `<div class="tw"><table>${t.caption ? `<caption>${esc(t.caption)}</caption>` : ''}<thead><tr>${t.head.map((h, i) => `<th${align(i)}>${esc(h)}</th>`).join('')}</tr></thead><tbody>${t.rows
+  return `<div class="tw"><table${t.keyed ? ' class="kv"' : ''}>${t.caption ? `<caption>${esc(t.caption)}</caption>` : ''}<thead><tr>${t.head.map((h, i) => `<th${align(i)}>${esc(h)}</th>`).join('')}</tr></thead><tbody>${t.rows
     .map((r) => `<tr${r.cls ? ` class="${r.cls}"` : ''}>${r.cells.map((c, i) => `<td${align(i)}>${c}</td>`).join('')}</tr>`)
     .join('')}</tbody></table></div>${t.note ? `<p class="note">${esc(t.note)}</p>` : ''}`;
 }
@@ -90,11 +92,13 @@ table { border-collapse: collapse; width: 100%; margin: 4px 0 8px; font-size: 13
 caption { text-align: left; font-weight: 600; padding: 4px 0; }
 th, td { text-align: left; padding: 3px 6px; border-bottom: 1px solid var(--line); vertical-align: top; overflow-wrap: anywhere; }
 th { font-weight: 600; background: #f4f4f4; }
+table.kv td:first-child, table.kv th:first-child { white-space: nowrap; overflow-wrap: normal; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 tr.fail td:first-child { border-left: 3px solid var(--fail); } tr.pass td:first-child { border-left: 3px solid var(--pass); }
 .tag { display: inline-block; font-size: 11px; padding: 0 5px; border-radius: 3px; border: 1px solid var(--muted); color: var(--muted); }
 .tag.standin { border-color: var(--warn); color: var(--warn); }
 .pass-t { color: var(--pass); font-weight: 600; } .fail-t { color: var(--fail); font-weight: 600; } .none-t { color: var(--muted); font-weight: 600; }
+.pass-t, .fail-t, .none-t { white-space: nowrap; }
 .u-legend { font-size: 12px; } .u-legend .u-marker { width: 12px; height: 12px; }
 /* Legend values are the cursor's: shown while it is over the chart, not as dashes on a still page or paper. */
 .chart .u-legend .u-value, .chart .u-legend tr:first-child { display: none; }

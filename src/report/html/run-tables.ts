@@ -168,7 +168,7 @@ export function settingsTable(run: RunFolder): string {
     const t = r.targets;
     rows.push(['targets', `avg ≤ ${t.avgLatencyMs} ms, ≥ ${t.minRps} req/s, p99 < ${t.p99Ms} ms, errors ≤ ${((t.maxErrorRate ?? 0) * 100).toFixed(1)} %, hit rate ≥ ${((t.minCacheHitRate ?? 0) * 100).toFixed(0)} %, free ≥ ${formatBytes(t.minFreeBytes ?? 0)}, OOM kills ≤ ${t.maxOomKills}`]);
   }
-  return table({ head: ['setting', 'value'], rows: rows.map(([k, v]) => ({ cells: [esc(k), esc(v)] })) });
+  return table({ head: ['setting', 'value'], keyed: true, rows: rows.map(([k, v]) => ({ cells: [esc(k), esc(v)] })) });
 }
 
 /** A setting another part of the run recorded, as a person reads it: `key: value; …`, sizes in bytes formatted. */
@@ -203,7 +203,7 @@ export function hostTable(run: RunFolder): string {
   if (disk) rows.push(['disk', `${disk.mount} (${disk.type}): ${formatBytes(Number(disk.availableBytes))} free of ${formatBytes(Number(disk.sizeBytes))}`]);
   if (get('node')) rows.push(['Node.js', String(get('node'))]);
   if (!rows.length) return '<p class="note">run.json has no host facts.</p>';
-  return table({ head: ['host', ''], rows: rows.map(([k, v]) => ({ cells: [esc(k), esc(v)] })) });
+  return table({ head: ['host', ''], keyed: true, rows: rows.map(([k, v]) => ({ cells: [esc(k), esc(v)] })) });
 }
 
 const SHOWN_EVENTS = new Set(['run-start', 'service-ready', 'service-exit', 'oom-kill', 'service-restart', 'service-unavailable', 'swap-start', 'stage-start', 'target-missed', 'alert-firing', 'alert-resolved', 'fault-start', 'fault-end', 'run-end', 'info']);
