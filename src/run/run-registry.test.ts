@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { newRunId } from './run.ts';
-import { ownerAlive, processStart, RUN_ID_SHAPE, type OwnerRecord } from './run-registry.ts';
+import { mountsUnder, ownerAlive, processStart, RUN_ID_SHAPE, type OwnerRecord } from './run-registry.ts';
 
 function record(over: Partial<OwnerRecord> = {}): OwnerRecord {
   return {
@@ -130,5 +130,26 @@ describe('owner records', () => {
     // A torn file reads as no record, not a crash.
     fs.writeFileSync(path.join(dir, rec.runId, 'owner.json'), '{"runId": ');
     expect(reg.readOwner(rec.runId)).toBeUndefined();
+  });
+});
+
+describe('mountsUnder (the reaper detaches a disk-full fault left mounted in a killed run)', () => {
+  const mounts = [
+    '/dev/vda / ext4 rw 0 0',
+    '/dev/loop3 /var/tmp/simulate/20261130-120000-abcd/volumes/pg\\040data ext4 rw 0 0',
+    '/dev/loop4 /var/tmp/simulate/20261130-120000-abcd/volumes/pg\\040data/inner ext4 rw 0 0',
+    '/dev/loop5 /var/tmp/simulate/20261130-120000-abcdX/volumes/x ext4 rw 0 0',
+  ].join('\n');
+
+  it('finds the mounts inside the run dir, deepest first, with escaped spaces decoded', () => {
+    expect(mountsUnder('/var/tmp/simulate/20261130-120000-abcd', mounts)).toEqual([
+      '/var/tmp/simulate/20261130-120000-abcd/volumes/pg data/inner',
+      '/var/tmp/simulate/20261130-120000-abcd/volumes/pg data',
+    ]);
+  });
+
+  it('ignores a sibling whose name only starts the same', () => {
+    expect(mountsUnder('/var/tmp/simulate/20261130-120000-abcdX', mounts)).toEqual(['/var/tmp/simulate/20261130-120000-abcdX/volumes/x']);
+    expect(mountsUnder('/var/tmp/simulate/other', mounts)).toEqual([]);
   });
 });

@@ -4,6 +4,7 @@
  * sees the owner is gone, and reaps what remains (like testcontainers' reaper). Stacks left up on purpose
  * (`simulate up`) are marked detached and only `simulate down` takes them.
  */
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { listRunCgroups, openCgroup, removeEverywhere, removeIfEmpty, RUNS_PARENT } from '../cgroups/index.ts';
@@ -129,5 +130,31 @@ export async function destroyRun(runId: string, rec?: OwnerRecord, graceMs = 10_
   }
   // Whatever else of the run is left in any hierarchy (the engine's blkio, pids, … directories).
   await removeEverywhere(cgPath).catch(swallow('reaper', `remove ${cgPath}`));
+  // A disk-full fault's small filesystem is loop-mounted inside the work dir; a run killed while it was
+  // mounted leaves the mount (and its loop device), which rmSync cannot remove. Detach them first.
+  for (const mountPoint of mountsUnder(workDirOf(runId))) {
+    const r = spawnSync('umount', ['-l', '-d', mountPoint], { stdio: 'ignore' });
+    if (r.status !== 0) swallow('reaper', `umount ${mountPoint}`)(new Error(`umount exited ${r.status}`));
+  }
   fs.rmSync(workDirOf(runId), { recursive: true, force: true });
+}
+
+/** Mount points at or below `dir`, deepest first (from /proc/self/mounts, whose paths escape spaces as \040). */
+export function mountsUnder(dir: string, mountsText = readMounts()): string[] {
+  const base = path.resolve(dir);
+  return mountsText
+    .split('\n')
+    .map((line) => line.split(' ')[1])
+    .filter((p): p is string => !!p)
+    .map((p) => p.replace(/\\([0-7]{3})/g, (_m, oct: string) => String.fromCharCode(parseInt(oct, 8))))
+    .filter((p) => p === base || p.startsWith(`${base}/`))
+    .sort((a, b) => b.length - a.length);
+}
+
+function readMounts(): string {
+  try {
+    return fs.readFileSync('/proc/self/mounts', 'utf8');
+  } catch {
+    return ''; // not Linux: nothing of ours can be mounted
+  }
 }
