@@ -65,7 +65,8 @@ describe('simulate in a bad environment exits 3 with one line', () => {
     try {
       const r = await simulate(['--profile', 'test/fixtures/profiles/pg-redis.yml', '--driver', 'process', '--no-load', '--duration', '5', '--no-tui', '--out', out], { timeoutMs: 60_000 });
       expect(r.code).toBe(3);
-      expect(r.stderr).toMatch(/simulate: port 16479 \(cache\) is already in use on 127\.0\.0\.1 — stop what listens there/);
+      // The holder is named (this test's own node process).
+      expect(r.stderr).toMatch(/simulate: port 16479 \(cache\) is already in use on 127\.0\.0\.1 by node \(pid \d+\) — stop what listens there/);
       await assertNothingLeft();
     } finally {
       server.close();

@@ -81,11 +81,12 @@ describe('v1 files recorded on this machine', () => {
 describe('v2 files (kernel 6.x format)', () => {
   it('memory.stat: anon, file, inactive_file', () => {
     const stat = parseMemoryStatV2(v2('r-fixture', 'memory.stat'));
-    expect(stat).toMatchObject({ anon: 805306368, file: 402653184, inactiveFile: 268435456 });
-    expect(stat.raw.pgscan).toBe(48213);
+    // Recorded in the qemu guest (Debian 6.1 kernel) with a hog just OOM-killed inside a 256 MiB cap.
+    expect(stat).toMatchObject({ anon: 69824512, file: 57344, inactiveFile: 24576 });
+    expect(stat.raw.pgscan).toBe(15094);
   });
   it('memory.events: max and oom_kill', () => {
-    expect(parseMemoryEvents(v2('r-fixture', 'memory.events'))).toEqual({ low: 0, high: 0, max: 12, oom: 1, oomKill: 1, oomGroupKill: 0 });
+    expect(parseMemoryEvents(v2('r-fixture', 'memory.events'))).toEqual({ low: 0, high: 0, max: 367, oom: 1, oomKill: 1, oomGroupKill: 0 });
     expect(parseMemoryEvents(v2('r-fixture', 'memory.events.local')).oomKill).toBe(0);
   });
   it('assembles MemoryStats with peak and swap files', () => {
@@ -100,22 +101,22 @@ describe('v2 files (kernel 6.x format)', () => {
         'memory.peak': read('memory.peak'),
       }),
     ).toEqual({
-      usage: 1249902592,
-      workingSet: 1249902592 - 268435456,
-      rss: 805306368,
-      cache: 402653184,
-      inactiveFile: 268435456,
+      usage: 70287360,
+      workingSet: 70287360 - 24576,
+      rss: 69824512,
+      cache: 57344,
+      inactiveFile: 24576,
       swap: 0,
-      peak: 1610612736,
-      failcnt: 12,
+      peak: 268435456,
+      failcnt: 367,
       oomKills: 1,
-      limit: 4294967296,
+      limit: 268435456,
     });
   });
   it('without memory.peak the peak is the highest usage seen', () => {
-    const read = (f: string) => v2('r-fixture/app', f);
+    const read = (f: string) => v2('r-fixture/svc', f);
     const files = { 'memory.current': read('memory.current'), 'memory.stat': read('memory.stat'), 'memory.events': read('memory.events'), 'memory.max': read('memory.max') };
-    expect(statsFromV2(files).peak).toBe(536870912);
+    expect(statsFromV2(files).peak).toBe(131698688);
     expect(statsFromV2(files, 600_000_000).peak).toBe(600_000_000);
     expect(statsFromV2(files).swap).toBe(0);
   });

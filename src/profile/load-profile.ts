@@ -17,7 +17,17 @@ import { sortByDependencies } from './depends-on.ts';
 import { applyOverrides, overrideFor, parseOverride } from './overrides.ts';
 
 export const REPO_ROOT = path.resolve(import.meta.dirname, '..', '..');
-export const PROFILES_DIR = path.join(REPO_ROOT, 'docker');
+// The compiled build (node_modules/.cache/simulate) links docker/ back to the checkout: resolve the link so
+// messages and run.json name the checkout's docker/4gb.yml, the file a user edits.
+export const PROFILES_DIR = realDir(path.join(REPO_ROOT, 'docker'));
+
+function realDir(dir: string): string {
+  try {
+    return fs.realpathSync(dir);
+  } catch {
+    return dir; // not there yet: resolveProfilePath says which profile is missing
+  }
+}
 
 /** The seed's targets: average 60 ms, 300 req/s, p99 < 1 s, ~800 MB left free, cache hit 50-70 %. */
 export const SEED_TARGETS: Targets = {
