@@ -21,7 +21,7 @@ import { CapacityFiles, capLabel } from './capacity-files.ts';
 import { judgeStep, type StepLimits, type StepMeasurement } from './judge-step.ts';
 import { measureLoadStep } from './measure-step.ts';
 import type { CapacityProgress } from './progress.ts';
-import { CAPACITY_FORMAT, costPer100, type CapacityReview, type CapTrialRecord, type Cost, type SeedComparisonRow, type SmallestCap, type TierResult } from './review.ts';
+import { newCapacityReview, costPer100, type CapacityReview, type CapTrialRecord, type Cost, type SeedComparisonRow, type SmallestCap, type TierResult } from './review.ts';
 import { searchMaxRate, type StepContext, type StepRecord, type StepRun } from './search-rate.ts';
 import { seedTierForCap } from './seed-tiers.ts';
 import { stepScenario, type StepTiming } from './step-scenario.ts';
@@ -67,30 +67,21 @@ export async function profileReview(opts: ProfileReviewOptions): Promise<{ revie
   const dir = path.resolve(opts.outDir, opts.id);
   const runsDir = path.join(dir, 'runs');
   const files = new CapacityFiles(dir);
-  const review: CapacityReview = {
-    format: CAPACITY_FORMAT,
+  const review = newCapacityReview({
     id: opts.id,
     mode: 'profile',
     profile: own.name,
     target: null,
     quick: opts.quick,
-    loadModel: 'open',
-    startedAt: new Date().toISOString(),
-    endedAt: null,
     limits,
     targetRate: own.targets.minRps,
     timing: opts.timing,
-    tiers: [],
-    steps: [],
-    seedComparison: [],
-    exitCode: null,
-    interrupted: false,
     notes: [
       'open model: fixed arrival rate, latency counted from each request\'s scheduled send time',
       `scenario ${baseScenario.name}'s request mix at each step's rate; each step judged over its own window`,
       'the load generator runs on the same cores as the stack: a step where it could not keep its schedule is marked harness-limited',
     ],
-  };
+  });
   files.write(review);
   const started = Date.now();
   const perTierGuessS = (opts.timing.warmupS + opts.timing.measureS + 12) * 9 + (opts.timing.warmupS + opts.timing.confirmS + 12);

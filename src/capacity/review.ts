@@ -8,6 +8,25 @@ import type { StepRecord } from './search-rate.ts';
 
 export const CAPACITY_FORMAT = 'simulate-capacity/1';
 
+/** What tells one review from another; the rest of a new review starts empty, filled as steps run. */
+type ReviewStart = Pick<CapacityReview, 'id' | 'mode' | 'profile' | 'target' | 'quick' | 'limits' | 'targetRate' | 'timing' | 'notes'>;
+
+/** A review before its first step: both modes (--profile and --target) start from this one shape. */
+export function newCapacityReview(start: ReviewStart): CapacityReview {
+  return {
+    format: CAPACITY_FORMAT,
+    ...start,
+    loadModel: 'open',
+    startedAt: new Date().toISOString(),
+    endedAt: null,
+    tiers: [],
+    steps: [],
+    seedComparison: [],
+    exitCode: null,
+    interrupted: false,
+  };
+}
+
 export interface Cost {
   monthly: number;
   currency: string;

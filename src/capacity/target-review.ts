@@ -8,7 +8,7 @@ import { CapacityFiles } from './capacity-files.ts';
 import type { StepLimits } from './judge-step.ts';
 import { measureLoadStep } from './measure-step.ts';
 import type { CapacityProgress } from './progress.ts';
-import { CAPACITY_FORMAT, type CapacityReview } from './review.ts';
+import { newCapacityReview, type CapacityReview } from './review.ts';
 import { searchMaxRate } from './search-rate.ts';
 import type { StepTiming } from './step-scenario.ts';
 
@@ -33,26 +33,17 @@ export async function targetReview(opts: TargetReviewOptions): Promise<{ review:
   const scenario: Scenario = opts.scenario ? await loadScenario(opts.scenario) : simpleScenario(opts.url, opts.startRate, opts.timing.measureS);
   const dir = path.resolve(opts.outDir, opts.id);
   const files = new CapacityFiles(dir);
-  const review: CapacityReview = {
-    format: CAPACITY_FORMAT,
+  const review = newCapacityReview({
     id: opts.id,
     mode: 'target',
     profile: null,
     target: opts.url,
     quick: opts.quick,
-    loadModel: 'open',
-    startedAt: new Date().toISOString(),
-    endedAt: null,
     limits: opts.limits,
     targetRate: opts.requiredRate ?? null,
     timing: opts.timing,
-    tiers: [],
-    steps: [],
-    seedComparison: [],
-    exitCode: null,
-    interrupted: false,
     notes: ['open model: fixed arrival rate, latency counted from each request\'s scheduled send time', 'no stack: memory, OOM kills and cost are not measured with --target'],
-  };
+  });
   files.write(review);
   const tier = base.host;
   try {
