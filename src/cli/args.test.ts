@@ -29,6 +29,7 @@ describe('parseCli', () => {
       target: undefined,
       rate: undefined,
       allowRemote: false,
+      loadFrom: 'here',
       faults: [],
       caps: undefined,
       costs: [],
@@ -151,5 +152,13 @@ describe('--fault', () => {
   });
   it('a bad one is an input error naming it', () => {
     expect(() => parseCli(['--profile', '4gb', '--fault', 'kill postgres'])).toThrow(/--fault "kill postgres": no start time/);
+  });
+
+  it('reads --docker-host and --load-from, and refuses the process driver on a remote engine', () => {
+    expect(parseCli(['--docker-host', 'ssh://root@10.0.0.2:2222']).dockerHost).toMatchObject({ kind: 'ssh', user: 'root', host: '10.0.0.2', port: 2222 });
+    expect(parseCli(['--load-from', 'remote']).loadFrom).toBe('remote');
+    expect(() => parseCli(['--load-from', 'there'])).toThrow(/--load-from: "there" is not a place/);
+    expect(() => parseCli(['--docker-host', 'box'])).toThrow(/--docker-host: "box" has no scheme/);
+    expect(() => parseCli(['--driver', 'process', '--docker-host', 'ssh://a@b'])).toThrow(/--driver process runs on this machine/);
   });
 });

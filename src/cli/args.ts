@@ -5,6 +5,7 @@
 import { parseArgs } from 'node:util';
 import { InputError } from '../errors.ts';
 import { parseFaultFlags } from '../faults/fault-spec.ts';
+import { dockerHostFromCli } from '../drivers/docker/docker-host.ts';
 
 export const OPTIONS = {
   profile: { type: 'string', short: 'p' },
@@ -30,6 +31,9 @@ export const OPTIONS = {
   target: { type: 'string' },
   rate: { type: 'string' },
   'allow-remote': { type: 'boolean', default: false },
+  'docker-host': { type: 'string' },
+  'ssh-key': { type: 'string' },
+  'load-from': { type: 'string', default: 'here' },
   png: { type: 'string' },
   html: { type: 'string' },
   fault: { type: 'string', multiple: true },
@@ -72,6 +76,9 @@ export function parseCli(argv: string[]) {
   if (!COMMANDS.includes(command)) throw new InputError(`unknown command "${first}"`, `use one of: ${COMMANDS.join(', ')} (see simulate --help)`);
   const v = parsed.values;
   if (!['auto', 'process', 'docker'].includes(v.driver)) throw new InputError(`--driver: "${v.driver}" is not a driver`, 'use auto, process or docker');
+  if (!['here', 'remote'].includes(v['load-from'])) throw new InputError(`--load-from: "${v['load-from']}" is not a place`, 'use here (this machine, through the network) or remote (on the Docker host, against its loopback)');
+  const dockerHost = dockerHostFromCli(v['docker-host'], v['ssh-key']);
+  if (dockerHost && dockerHost.kind !== 'unix' && v.driver === 'process') throw new InputError(`--driver process runs on this machine, not on ${dockerHost.url}`, 'use --driver docker (or leave --driver out) with --docker-host');
   if (!['open', 'closed'].includes(v.model)) throw new InputError(`--model: "${v.model}" is not a load model`, 'use open (fixed arrival rate) or closed (autocannon)');
   return {
     command,
@@ -99,6 +106,8 @@ export function parseCli(argv: string[]) {
     target: v.target,
     rate: v.rate === undefined ? undefined : positiveNumber('--rate', v.rate, 'requests per second'),
     allowRemote: v['allow-remote'],
+    dockerHost,
+    loadFrom: v['load-from'] as 'here' | 'remote',
     png: v.png,
     html: v.html,
     faults: parseFaultFlags(v.fault ?? []),

@@ -58,6 +58,12 @@ Options
   --target       URL         load this URL instead of a stack (loopback only unless --allow-remote)
   --rate         R           with --target: requests per second
   --allow-remote             let --target name a non-loopback address
+  --docker-host  URL         the Docker engine to use (default DOCKER_HOST, else the local socket):
+                             ssh://user@host[:port], tcp://host:port or unix:///path; with ssh the server
+                             is the machine under test (its memory is the cap); \`setup --driver docker
+                             --docker-host URL\` copies the local images there, \`down --docker-host URL\`
+                             reaps what a killed run left there
+  --ssh-key      FILE        private key for an ssh:// Docker host (default: the ssh agent)
   --png          DIR         (report) also write each chart as a PNG into DIR (needs Debian's chromium)
   --html         FILE        (report) where to write the page (default: RUN_DIR/report.html for one run,
                              <--out>/report-<time>.html for several)

@@ -24,6 +24,16 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`simulate ${pkg.version}\n`);
     return EXIT.ok;
   }
+  if (args.dockerHost) (await import('../drivers/docker/engine-info.ts')).chooseEngine(args.dockerHost);
+  try {
+    return await dispatch(args);
+  } finally {
+    // ssh connections to a remote engine would hold the process open.
+    if (args.dockerHost) (await import('../drivers/docker/engine-info.ts')).closeEngines();
+  }
+}
+
+async function dispatch(args: import('./args.ts').CliArgs): Promise<number> {
   // Each command imports only what it uses: a start pays for its own modules, not every command's.
   switch (args.command) {
     case 'up':

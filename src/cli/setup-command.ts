@@ -18,9 +18,21 @@ export async function setupCommand(args: CliArgs): Promise<number> {
   }
   if (args.driver !== 'docker') return code;
   const docker = await import('../drivers/docker/index.ts');
-  const result = await docker.setupDockerImages((line) => process.stderr.write(`${line}\n`));
-  process.stdout.write(`${JSON.stringify(result)}\n`);
-  return code;
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  const remote = args.dockerHost && args.dockerHost.kind !== 'unix' ? args.dockerHost : undefined;
+  // With --docker-host: built by this machine's engine (debootstrap runs here), then copied there.
+  const result = await docker.setupDockerImages(log, remote ? { docker: docker.localEngine() } : {});
+  if (!remote) {
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+    return code;
+  }
+  const there = docker.connectEngine();
+  const { requireEngine } = await import('../drivers/docker/engine.ts');
+  await requireEngine(there);
+  const copy = await docker.copyImagesTo(there, docker.localEngine(), log);
+  process.stdout.write(`${JSON.stringify({ ...result, dockerHost: remote.url, copy })}\n`);
+  // The process checks above are about this machine; with a remote engine the run needs only the engine.
+  return EXIT.ok;
 }
 
 /**

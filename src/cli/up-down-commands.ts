@@ -2,11 +2,12 @@
  * `simulate up` leaves a stack running (for a developer, or the app's integration tests); `simulate down`
  * stops what `up` left, or one run by id.
  */
-import { EXIT, InputError } from '../errors.ts';
+import { EnvironmentError, EXIT, InputError } from '../errors.ts';
 import { createReporter } from './choose-reporter.ts';
-import { destroyRun, knownRuns, readOwner, reap } from '../run/run-registry.ts';
+import { destroyRun, knownRuns, readOwner, reap, type OwnerRecord } from '../run/run-registry.ts';
 import { runSimulation } from '../run/run.ts';
 import { dockerReaper } from '../run/choose-driver.ts';
+import type { ReapResult } from '../drivers/docker/reap.ts';
 import type { CliArgs } from './args.ts';
 import { abortOnSignals } from './interrupts.ts';
 import { stackOptions } from './run-command.ts';
@@ -54,7 +55,26 @@ export async function downCommand(args: CliArgs): Promise<number> {
     process.stdout.write(`stopped run ${runId}\n`);
     return EXIT.ok;
   }
-  const stopped = await reap({ include: (rec) => Boolean(rec?.detached), docker: dockerReaper('process') });
+  let engine: ReapResult | undefined;
+  // Asked for by name: an engine that does not answer is an error (exit 3), not "nothing left".
+  if (args.dockerHost) {
+    const docker = await import('../drivers/docker/engine.ts');
+    await docker.requireEngine(docker.connectEngine());
+  }
+  // With --docker-host: the stacks left up on that engine, not this machine's own.
+  const here = (rec: OwnerRecord | undefined) => (args.dockerHost ? rec?.dockerHost === args.dockerHost.url : !rec?.dockerHost);
+  const stopped = await reap({ include: (rec) => Boolean(rec?.detached) && here(rec), docker: dockerReaper(args.dockerHost ? 'docker' : 'process', (r) => (engine = r)) });
   process.stdout.write(stopped.length ? `stopped ${stopped.length} run(s): ${stopped.join(', ')}\n` : 'no stack of ours was running\n');
+  if (args.dockerHost) {
+    // On another machine's engine: say what was removed there (a killed run leaves no trace here but its work dir).
+    const where = args.dockerHost.url;
+    if (!engine) throw new EnvironmentError(`could not list what is left on ${where}`, 'run again with SIMULATE_DEBUG=1 to see why');
+    process.stdout.write(
+      engine.runs.length
+        ? `removed ${engine.containers} container(s) and ${engine.volumes} volume(s) of run(s) ${engine.runs.join(', ')} on ${where}\n`
+        : `nothing of ours left on ${where}\n`,
+    );
+    if (engine.foreign.length) process.stdout.write(`left alone on ${where}: run(s) ${engine.foreign.join(', ')} started from another machine\n`);
+  }
   return EXIT.ok;
 }

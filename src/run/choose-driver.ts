@@ -7,6 +7,8 @@ import { ProcessDriver } from '../drivers/process/process-driver.ts';
 import { EnvironmentError } from '../errors.ts';
 import type { Stack } from '../profile/stack.ts';
 import type { DockerReaper } from './run-registry.ts';
+import { chosenEngine } from '../drivers/docker/engine-info.ts';
+import type { ReapResult } from '../drivers/docker/reap.ts';
 
 export async function chooseDriver(wanted: 'auto' | DriverName, stack: Stack): Promise<Driver> {
   if (wanted === 'process') return new ProcessDriver();
@@ -29,12 +31,15 @@ export async function chooseDriver(wanted: 'auto' | DriverName, stack: Stack): P
   return new ProcessDriver();
 }
 
-/** The reaper's docker half, when an engine is there to ask. */
-export function dockerReaper(driver: DriverName): DockerReaper | undefined {
+/** The reaper's docker half, when an engine is there to ask; `report` hears what it removed (`simulate down`). */
+export function dockerReaper(driver: DriverName, report?: (r: ReapResult) => void): DockerReaper | undefined {
   return async (isGone) => {
     const docker = await import('../drivers/docker/index.ts');
-    if (driver !== 'docker' && !(await docker.dockerAvailable(undefined, 1000)).ok) return 0;
+    // An engine over ssh answers its first call after a key exchange: give it longer than a local socket.
+    const timeoutMs = chosenEngine()?.kind === 'ssh' ? 15_000 : 1000;
+    if (driver !== 'docker' && !(await docker.dockerAvailable(undefined, timeoutMs)).ok) return 0;
     const r = await docker.reapDockerRuns((id) => !isGone(id));
-    return (r as { containers?: number }).containers ?? 0;
+    report?.(r);
+    return r.containers;
   };
 }

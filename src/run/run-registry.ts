@@ -25,6 +25,8 @@ export interface OwnerRecord {
   runDir: string;
   appUrl?: string;
   services: Array<{ name: string; stopSignal?: string }>;
+  /** The engine the run's containers are on, when not this machine's (--docker-host). */
+  dockerHost?: string;
 }
 
 export function workDirOf(runId: string): string {

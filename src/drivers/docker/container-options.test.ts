@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import type { ServiceSpec } from '../../profile/stack.ts';
 import { parseDeb822Sources, parseOneLineSources, pickMirror } from './apt-mirror.ts';
@@ -14,7 +15,7 @@ describe('container options', () => {
     expect(o.Cmd).toEqual(launch.argv);
     expect(o.Env).toEqual(['PYTHONUNBUFFERED=1', 'A=1']);
     expect(o.User).toBe('redis');
-    expect(o.Labels).toEqual({ 'simulate.run': 'r1', 'simulate.service': 'redis', 'simulate.role': 'service' });
+    expect(o.Labels).toEqual({ 'simulate.run': 'r1', 'simulate.service': 'redis', 'simulate.role': 'service', 'simulate.owner': hostname() });
     expect(o.HostConfig?.CgroupParent).toBe('/simulate/r1');
     expect(o.HostConfig?.NetworkMode).toBe('host');
     expect(o.HostConfig?.RestartPolicy).toEqual({ Name: 'on-failure' });

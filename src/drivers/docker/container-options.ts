@@ -4,6 +4,7 @@
  * under the run's capped parent cgroup, on the host network, labelled with the run id.
  */
 import { createHash } from 'node:crypto';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import type Docker from 'dockerode';
 import type { Command, RestartPolicy, ServiceSpec, VolumeMount } from '../../profile/stack.ts';
@@ -12,6 +13,12 @@ export const LABEL_RUN = 'simulate.run';
 export const LABEL_SERVICE = 'simulate.service';
 /** `service` for the long-running container, `oneshot` for init / prep containers. */
 export const LABEL_ROLE = 'simulate.role';
+/**
+ * The machine that started the run (its host name). On an engine several machines use (a server reached
+ * with --docker-host), a reaper only judges runs whose owner it can see: its own machine's.
+ */
+export const LABEL_OWNER = 'simulate.owner';
+export const OWNER = hostname();
 
 export interface MountPlan {
   type: 'bind' | 'volume';
@@ -110,7 +117,7 @@ export function containerOptions(input: ContainerInput): Docker.ContainerCreateO
     Env: envList({ PYTHONUNBUFFERED: '1', ...command.env }),
     User: command.user ?? '',
     WorkingDir: command.cwd ?? '',
-    Labels: { [LABEL_RUN]: input.runId, [LABEL_SERVICE]: spec.name, [LABEL_ROLE]: input.role },
+    Labels: { [LABEL_RUN]: input.runId, [LABEL_SERVICE]: spec.name, [LABEL_ROLE]: input.role, [LABEL_OWNER]: OWNER },
     AttachStdout: false,
     AttachStderr: false,
     HostConfig: {

@@ -11,7 +11,7 @@ import { EnvironmentError, InterruptedError } from '../../errors.ts';
 import type { Launch, ServiceSpec, Stack } from '../../profile/stack.ts';
 import type { Driver, DriverContext, ServiceAction, ServiceHandle } from '../driver.ts';
 import { cgroupParentFor, removeEngineParents } from './cgroup-parent.ts';
-import { LABEL_ROLE, LABEL_RUN, LABEL_SERVICE, containerOptions, guardedArgv, planMounts, type MountPlan } from './container-options.ts';
+import { LABEL_OWNER, LABEL_ROLE, LABEL_RUN, LABEL_SERVICE, OWNER, containerOptions, guardedArgv, planMounts, type MountPlan } from './container-options.ts';
 import { execIn, runOneShot } from './container-run.ts';
 import { connectEngine, requireEngine } from './engine.ts';
 import type { EngineEvent } from './event-lines.ts';
@@ -182,7 +182,7 @@ export class DockerDriver implements Driver {
         await this.docker.getVolume(m.source).inspect();
       } catch {
         // No such volume yet (404): make it.
-        await this.docker.createVolume({ Name: m.source, Labels: { [LABEL_RUN]: this.ctx!.runId, [LABEL_SERVICE]: spec.name } });
+        await this.docker.createVolume({ Name: m.source, Labels: { [LABEL_RUN]: this.ctx!.runId, [LABEL_SERVICE]: spec.name, [LABEL_OWNER]: OWNER } });
       }
     }
   }

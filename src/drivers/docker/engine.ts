@@ -1,15 +1,44 @@
 /**
- * The connection to the Docker engine. dockerode reads DOCKER_HOST (and DOCKER_TLS_VERIFY /
- * DOCKER_CERT_PATH) itself, so a remote engine works the same as the local socket.
+ * The connection to the Docker engine: the local socket, or the engine `--docker-host` / DOCKER_HOST
+ * names (unix://, tcp://, or ssh:// through a pool of ssh connections, see ssh-dialer.ts).
  */
 import Docker from 'dockerode';
 import { EnvironmentError } from '../../errors.ts';
-import { engineEndpoint, type EngineInfo } from './engine-info.ts';
+import type { DockerHost } from './docker-host.ts';
+import { chosenEngine, engineEndpoint, onEnginesClose, type EngineInfo } from './engine-info.ts';
+import { SshDialer } from './ssh-dialer.ts';
 
 export { engineEndpoint, type EngineInfo } from './engine-info.ts';
 
-export function connectEngine(): Docker {
-  return new Docker();
+const dialers = new Map<string, SshDialer>();
+
+/** One dialer (its ssh connections) per ssh host for the whole process; closed when the command ends. */
+export function sshDialer(host: Extract<DockerHost, { kind: 'ssh' }>): SshDialer {
+  const key = `${host.url}:${host.port}:${host.keyFile ?? ''}`;
+  let d = dialers.get(key);
+  if (!d) {
+    d = new SshDialer(host);
+    dialers.set(key, d);
+    const made = d;
+    onEnginesClose(() => {
+      made.close();
+      dialers.delete(key);
+    });
+  }
+  return d;
+}
+
+/** This machine's own engine, whatever --docker-host says (where `simulate setup` builds the images). */
+export function localEngine(): Docker {
+  return new Docker({ socketPath: '/var/run/docker.sock' });
+}
+
+export function connectEngine(host: DockerHost | undefined = chosenEngine()): Docker {
+  if (!host) return new Docker();
+  if (host.kind === 'unix') return new Docker({ socketPath: host.socketPath });
+  if (host.kind === 'tcp') return new Docker({ host: host.host, port: host.port, protocol: 'http' });
+  // The host name here only fills the HTTP Host header: the agent's channels decide where bytes go.
+  return new Docker({ host: 'docker', port: 80, protocol: 'http', agent: sshDialer(host).agent() } as Docker.DockerOptions);
 }
 
 const START_HINT = 'start it with `dockerd --bridge=none` (or `.ci/start-dockerd`), or use --driver process';
@@ -26,6 +55,7 @@ export async function dockerAvailable(docker: Docker = connectEngine(), timeoutM
       apiVersion: version.ApiVersion,
       cgroupDriver: info.CgroupDriver,
       cgroupVersion: info.CgroupVersion ?? '1',
+      machine: { name: info.Name, kernel: info.KernelVersion, os: info.OperatingSystem, memoryBytes: info.MemTotal, cpus: info.NCPU },
     };
   } catch (err) {
     return { ok: false, endpoint, reason: (err as Error).message.split('\n')[0] };
@@ -34,9 +64,11 @@ export async function dockerAvailable(docker: Docker = connectEngine(), timeoutM
 
 /** Throws the one-line EnvironmentError the user sees when no engine answers. */
 export async function requireEngine(docker: Docker): Promise<EngineInfo & { ok: true }> {
-  const info = await dockerAvailable(docker);
+  // Over ssh the first answer includes a key exchange and a `docker` start on the server.
+  const info = await dockerAvailable(docker, chosenEngine()?.kind === 'ssh' ? 15_000 : 3000);
   if (!info.ok) {
-    throw new EnvironmentError(`cannot reach the Docker engine at ${info.endpoint} (${info.reason})`, START_HINT);
+    const remote = chosenEngine() && chosenEngine()!.kind !== 'unix';
+    throw new EnvironmentError(`cannot reach the Docker engine at ${info.endpoint} (${info.reason})`, remote ? `check that \`docker -H ${info.endpoint} info\` works from here` : START_HINT);
   }
   return info as EngineInfo & { ok: true };
 }
