@@ -63,6 +63,19 @@ describe('scenario validation', () => {
     expect(writes / all).toBeCloseTo(0.05, 5);
   });
 
+  it('lists messages along real cursor chains in the production-shaped scenarios (no made-up cursor ids)', async () => {
+    for (const name of ['steady-300', 'soak']) {
+      const sc = await loadScenario(name);
+      const listing = sc.requests.filter((r) => r.method === 'GET' && /\/messages(\?|$)/.test(r.path));
+      expect(listing.length, name).toBeGreaterThan(0);
+      for (const r of listing) {
+        expect(r.path, name).not.toMatch(/cursor=/);
+        expect(r.follow, name).toMatchObject({ field: 'next_cursor', param: 'cursor' });
+        expect(r.follow!.pages, name).toBeGreaterThanOrEqual(10);
+      }
+    }
+  });
+
   it('loads a path, and names what it does not find', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'scenario-'));
     const file = path.join(dir, 'mine.yaml');
