@@ -32,7 +32,7 @@ describe.skipIf(!!skip)(`the profiles under --driver docker${skip ? ` (skipped: 
     if (!(await dockerImagesReady(loadProfile('full-elk'))).ok) await setupDockerImages(() => {});
   }, 900_000);
 
-  it('4gb: every service a container under the 4 GiB parent; the targets measured; nothing left', async () => {
+  it('4gb: every service a container under the 4 GiB parent, PostgreSQL started from the kept dataset; the targets measured; nothing left', async () => {
     const watch = (async () => {
       // While it runs: each container's cgroup parent is the run's capped cgroup.
       for (let i = 0; i < 300; i++) {
@@ -46,7 +46,8 @@ describe.skipIf(!!skip)(`the profiles under --driver docker${skip ? ` (skipped: 
       }
       return undefined;
     })();
-    const r = await simulate(['--profile', '4gb', '--driver', 'docker', '--data', 'none', '--duration', '30', '--out', out], { timeoutMs: 400_000 });
+    // Small data (the point is the path, not the size): the kept 64m dataset, copied cold into the postgres volume.
+    const r = await simulate(['--profile', '4gb', '--driver', 'docker', '--data', '64m', '--duration', '30', '--out', out], { timeoutMs: 400_000 });
     const seen = await watch;
     expect(r.code, r.stderr.slice(-1500)).toBe(0);
     expect(seen, 'six containers seen while the run went').toBeDefined();
@@ -57,6 +58,13 @@ describe.skipIf(!!skip)(`the profiles under --driver docker${skip ? ` (skipped: 
     expect(report.verdict.targets.map((t: { name: string }) => t.name)).toEqual(['avg_latency', 'throughput', 'p99_latency', 'error_rate', 'cache_hit_rate', 'growth', 'oom_kills', 'free_memory', 'lost_writes']);
     const runJson = JSON.parse(fs.readFileSync(path.join(lastRunDir(), 'run.json'), 'utf8'));
     expect(runJson.driver).toBe('docker');
+    // The container's PostgreSQL ran on the copied dataset: run.json says what was copied and how cold it
+    // was left, and the app found the data seeded already (it did not seed its small default instead).
+    expect(runJson.dataset).toMatchObject({ key: expect.stringMatching(/^4gb-64m-/), rows: { messages: expect.any(Number) } });
+    expect(runJson.dataset.copySeconds).toBeGreaterThan(0);
+    expect(runJson.dataset.residentAfterCopy).toBeLessThan(0.05);
+    expect(fs.readFileSync(path.join(lastRunDir(), 'logs', 'app.log'), 'utf8')).toMatch(/already seeded; skipping/);
+    expect(runJson.database.sizeBytes).toBeGreaterThanOrEqual(runJson.dataset.databaseBytes * 0.9);
     expect(labelled()).toBe('');
     await assertNothingLeft();
   }, 420_000);

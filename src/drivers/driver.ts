@@ -45,6 +45,12 @@ export interface DriverContext {
   signal: AbortSignal;
   /** Ask the monitor to read the cgroups now (a service just exited: was it the kernel?). */
   sampleNow?: () => void;
+  /**
+   * Host directories of named volumes the run filled before `up` (a kept dataset copied cold into the
+   * postgres volume): the service must start from their content, not from an empty volume. The process
+   * driver uses these directories anyway; the docker driver bind-mounts them instead of making a volume.
+   */
+  filledVolumes?: string[];
 }
 
 /**

@@ -290,7 +290,8 @@ export class Run {
   private databaseUrl?: string;
   private host?: HostFacts;
   /** The kept dataset this run started from, with how long it took to build (if built now) and to copy. */
-  private datasetSkipped?: string;
+  /** The postgres volume dir the dataset was copied into: the driver starts from it. */
+  private filledVolumes: string[] = [];
   private dataset?: DatasetRecord & { built: boolean; copySeconds: number; residentAfterCopy: number };
   readonly runId: string;
   readonly runDir: string;
@@ -334,7 +335,7 @@ export class Run {
         cgroup: this.parent?.path,
         appUrl: this.stack.appUrl,
         host: this.host,
-        dataset: this.dataset ?? (this.datasetSkipped ? { skipped: this.datasetSkipped } : null),
+        dataset: this.dataset ?? null,
         ...this.spec.meta,
         ...extra,
       }),
@@ -361,11 +362,8 @@ export class Run {
         writeOwner(this.owner(), this.workDir);
         this.emit({ kind: 'run-start', detail: `profile ${stack.name}, driver ${this.deps.driver?.name ?? 'none'}, cap ${(stack.capBytes / 1024 ** 3).toFixed(2)} GiB in ${this.parent.path}` });
         // The dataset: built (once) and copied by this process, outside the stack's cgroup: set-up, not the stack's memory.
-        if (stack.datasetBytes && deps.driver?.name === 'docker') {
-          // Said, not silent: the docker driver keeps PostgreSQL's data in a Docker volume, which the kept copy is not put into yet.
-          this.datasetSkipped = 'the docker driver does not copy kept datasets into its volumes yet: the app seeded its small default (use --driver process for production-sized data)';
-          this.emit({ kind: 'info', detail: `dataset skipped: ${this.datasetSkipped}` });
-        } else if (stack.datasetBytes) await this.prepareDataset(stack.datasetBytes);
+        // Either driver starts PostgreSQL from the same cold copy (docker bind-mounts the filled volume dir).
+        if (stack.datasetBytes) await this.prepareDataset(stack.datasetBytes);
       } else {
         this.emit({ kind: 'run-start', detail: `${stack.name}: load only, no stack of ours` });
       }
@@ -389,6 +387,7 @@ export class Run {
           emit: this.emit,
           signal: this.internal.signal,
           sampleNow: () => void this.sampleNow(),
+          filledVolumes: this.filledVolumes,
         });
         for (const h of handles) {
           const s = this.state.services.find((x) => x.name === h.name);
@@ -476,6 +475,7 @@ export class Run {
     this.throwIfAborted();
     const target = postgresVolumeDir(postgresService(this.stack)!);
     const copy = await copyCold(path.join(spec.dir, 'volume'), target);
+    this.filledVolumes = [target];
     this.dataset = { ...record, built, copySeconds: copy.copySeconds, residentAfterCopy: copy.residentAfter };
     const gb = (b: number) => (b / 1024 ** 3).toFixed(2);
     this.emit({

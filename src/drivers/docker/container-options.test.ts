@@ -47,6 +47,16 @@ describe('container options', () => {
     expect(runVolumeName('r1', '/a/pgdata')).toMatch(/^simulate-r1-pgdata-[0-9a-f]{8}$/);
   });
 
+  it('bind-mounts a named volume the run filled already (a kept dataset), so the container starts from it', () => {
+    const volumes = [
+      { type: 'volume' as const, source: '/w/run/work/volumes/pgdata', target: '/var/lib/postgresql/data', readOnly: false },
+      { type: 'volume' as const, source: '/w/run/work/volumes/redis-data', target: '/data', readOnly: false },
+    ];
+    const plan = planMounts({ runId: 'r1', workDir: '/w/run/work', readOnlyDirs: [], volumes, filled: ['/w/run/work/volumes/pgdata'] });
+    expect(plan).toContainEqual({ type: 'bind', source: '/w/run/work/volumes/pgdata', target: '/w/run/work/volumes/pgdata', readOnly: false });
+    expect(plan).toContainEqual({ type: 'volume', source: runVolumeName('r1', '/w/run/work/volumes/redis-data'), target: '/w/run/work/volumes/redis-data', readOnly: false });
+  });
+
   it('guards init commands with unless and marker, passing paths as arguments', () => {
     expect(guardedArgv({ argv: ['x'], env: {} })).toEqual(['x']);
     const g = guardedArgv({ argv: ['initdb', "it's"], env: {}, unless: '/d/PG_VERSION' });

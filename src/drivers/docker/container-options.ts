@@ -47,6 +47,11 @@ export function planMounts(input: {
   /** Read-only host folders the launch may read from (the repo's docker/ folder, the Compose file's dir). */
   readOnlyDirs: string[];
   volumes: VolumeMount[];
+  /**
+   * Named volumes' host dirs the run filled already (a kept dataset's cold copy): bind-mounted as they are,
+   * so the container starts from that content (and reads it through the pages the copy left evicted).
+   */
+  filled?: string[];
 }): MountPlan[] {
   const plan: MountPlan[] = [];
   const byTarget = new Map<string, MountPlan>();
@@ -61,7 +66,8 @@ export function planMounts(input: {
     plan.push(m);
   };
   for (const v of input.volumes) {
-    if (v.type === 'volume') add({ type: 'volume', source: runVolumeName(input.runId, v.source), target: v.source, readOnly: v.readOnly });
+    if (v.type === 'volume' && input.filled?.includes(v.source)) add({ type: 'bind', source: v.source, target: v.source, readOnly: v.readOnly });
+    else if (v.type === 'volume') add({ type: 'volume', source: runVolumeName(input.runId, v.source), target: v.source, readOnly: v.readOnly });
     else add({ type: 'bind', source: v.source, target: v.source, readOnly: v.readOnly });
   }
   add({ type: 'bind', source: input.workDir, target: input.workDir, readOnly: false });

@@ -105,16 +105,19 @@ export class DockerDriver implements Driver {
         throw new EnvironmentError(`${spec.name}: port ${port.port} on ${port.host} is already in use by ${holder}`, 'stop what listens there (`ss -ltnp`), or change the port in the profile');
       }
     }
-    const mounts = planMounts({ runId, workDir: ctx.workDir, readOnlyDirs, volumes: spec.volumes });
+    const mounts = planMounts({ runId, workDir: ctx.workDir, readOnlyDirs, volumes: spec.volumes, filled: ctx.filledVolumes });
     await this.prepareMounts(spec, mounts);
     const base = { runId, spec, image, cgroupParent, mounts };
     const note = substitutionNote(spec, image.split(':')[0]);
     ctx.emit({ kind: 'info', service: spec.name, detail: note });
 
     // Data dirs: created and chowned inside a container, because the image's users (postgres, ...)
-    // need not have the host's uids, and a named volume's content is only visible there.
+    // need not have the host's uids, and a named volume's content is only visible there. Recursively: a
+    // kept dataset copied in by the host carries the host's postgres uid (101 here, 102 in the image),
+    // and PostgreSQL refuses a data directory that is not its own. chown touches inodes, not data
+    // pages: the copy stays out of the page cache.
     if (launch.dataDirs.length) {
-      const owner = launch.user ? `chown ${shellWord(launch.user)}: "$@"` : 'true';
+      const owner = launch.user ? `chown -R ${shellWord(launch.user)}: "$@"` : 'true';
       await this.oneShot(spec, 'prep', { ...base, role: 'oneshot', command: { argv: ['/bin/sh', '-c', `mkdir -p "$@" && ${owner}`, 'sh', ...launch.dataDirs], env: {} } });
     }
     for (const [i, init] of launch.init.entries()) {
