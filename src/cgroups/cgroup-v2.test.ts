@@ -50,6 +50,7 @@ describe('cgroup v2 (fake root holding files recorded on a real v2 kernel)', () 
       rss: fig(`${RUN}/memory.stat`, 'anon'),
       cache: fig(`${RUN}/memory.stat`, 'file'),
       inactiveFile: fig(`${RUN}/memory.stat`, 'inactive_file'),
+      activeFile: fig(`${RUN}/memory.stat`, 'active_file'),
       swap: fig(`${RUN}/memory.swap.current`),
       peak: fig(`${RUN}/memory.peak`),
       failcnt: fig(`${RUN}/memory.events`, 'max'),

@@ -14,6 +14,11 @@ export interface MemoryStats {
   rss: number;
   cache: number;
   inactiveFile: number;
+  /**
+   * Active file cache (v1 total_active_file, v2 active_file). The kernel takes file cache back before it
+   * OOM-kills anyone: usage − active − inactive file is the memory the stack holds for good (no swap).
+   */
+  activeFile: number;
   swap: number;
   /** memory.max_usage_in_bytes (v1) / memory.peak (v2, when the kernel has it; else max seen). */
   peak: number;

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
+  heldMemory,
   parseFlatKeyed,
   parseLimit,
   parseMemoryEvents,
@@ -61,12 +62,18 @@ describe('v1 files recorded on this machine', () => {
       rss: 76251136,
       cache: 31789056,
       inactiveFile: 31494144,
+      activeFile: 294912,
       swap: 0,
       peak: 109850624,
       failcnt: 0,
       oomKills: 0,
       limit: 268435456,
     });
+  });
+  it('held memory is usage less all file cache (active and inactive), the working set less the active file pages', () => {
+    const s = statsFromV1(v1Files('parent'));
+    expect(heldMemory(s)).toBe(109846528 - 294912 - 31494144);
+    expect(heldMemory(s)).toBe(s.workingSet - s.activeFile);
   });
   it('assembles MemoryStats for the OOM victim (unlimited itself)', () => {
     const s = statsFromV1(v1Files('hog'));
@@ -106,6 +113,7 @@ describe('v2 files (kernel 6.x format)', () => {
       rss: 69824512,
       cache: 57344,
       inactiveFile: 24576,
+      activeFile: 28672,
       swap: 0,
       peak: 268435456,
       failcnt: 367,

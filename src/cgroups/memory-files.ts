@@ -46,6 +46,7 @@ export interface MemoryStatV1 {
   rss: number;
   cache: number;
   inactiveFile: number;
+  activeFile: number;
   /** `total_swap` exists only when swap accounting is on (memsw files present). */
   swap: number;
   /** `hierarchical_memory_limit`: the tightest limit on the path to the root. */
@@ -64,6 +65,7 @@ export function parseMemoryStatV1(text: string): MemoryStatV1 {
     rss: pick('rss'),
     cache: pick('cache'),
     inactiveFile: pick('inactive_file'),
+    activeFile: pick('active_file'),
     swap: pick('swap'),
     hierarchicalLimit: raw.hierarchical_memory_limit === undefined ? Infinity : limitOf(raw.hierarchical_memory_limit),
     raw,
@@ -76,13 +78,14 @@ export interface MemoryStatV2 {
   /** `file`: page cache, what v1 calls cache. */
   file: number;
   inactiveFile: number;
+  activeFile: number;
   raw: Record<string, number>;
 }
 
 /** v2 memory.stat is hierarchical already. Swap is not in it: it is memory.swap.current. */
 export function parseMemoryStatV2(text: string): MemoryStatV2 {
   const raw = parseFlatKeyed(text);
-  return { anon: raw.anon ?? 0, file: raw.file ?? 0, inactiveFile: raw.inactive_file ?? 0, raw };
+  return { anon: raw.anon ?? 0, file: raw.file ?? 0, inactiveFile: raw.inactive_file ?? 0, activeFile: raw.active_file ?? 0, raw };
 }
 
 export interface MemoryEvents {
@@ -150,6 +153,7 @@ export function statsFromV1(files: V1MemoryFiles): MemoryStats {
     rss: stat.rss,
     cache: stat.cache,
     inactiveFile: stat.inactiveFile,
+    activeFile: stat.activeFile,
     swap: stat.swap,
     peak: parseNumber(files['memory.max_usage_in_bytes']),
     failcnt: parseNumber(files['memory.failcnt']),
@@ -181,12 +185,24 @@ export function statsFromV2(files: V2MemoryFiles, peakSeen = 0): MemoryStats {
     rss: stat.anon,
     cache: stat.file,
     inactiveFile: stat.inactiveFile,
+    activeFile: stat.activeFile,
     swap: files['memory.swap.current'] === undefined ? 0 : parseNumber(files['memory.swap.current']),
     peak: peakFile === undefined ? Math.max(peakSeen, usage) : parseNumber(peakFile),
     failcnt: events.max,
     oomKills: events.oomKill,
     limit: parseLimit(files['memory.max']),
   };
+}
+
+/**
+ * Memory the stack holds that the kernel cannot take back without swap: usage less all file cache (active
+ * and inactive). Anonymous memory and shared memory (PostgreSQL's shared_buffers, tmpfs) stay in; the page
+ * cache of files read, which the kernel reclaims before it OOM-kills, does not. What a growth trend projects
+ * to the cap: the working set also grows as a large database's pages are read twice (active file cache),
+ * which is not a leak and never reaches the cap as an OOM kill.
+ */
+export function heldMemory(s: Pick<MemoryStats, 'usage' | 'activeFile' | 'inactiveFile'>): number {
+  return Math.max(0, s.usage - s.activeFile - s.inactiveFile);
 }
 
 /** What `docker stats` and cAdvisor report as a container's memory. */

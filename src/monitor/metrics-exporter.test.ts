@@ -29,7 +29,7 @@ describe('renderMetrics', () => {
 
   function state() {
     const s = initialState({ runId: 'r', stack, driver: 'process', cgroupVersion: 1, startedAt: 0 });
-    const ms = (ws: number) => ({ usage: ws + 10, workingSet: ws, rss: ws, cache: 10, inactiveFile: 10, swap: 0, peak: ws, failcnt: 0, oomKills: 0, limit: 4096 * MB });
+    const ms = (ws: number) => ({ usage: ws + 10, workingSet: ws, rss: ws, cache: 10, inactiveFile: 10, activeFile: 0, swap: 0, peak: ws, failcnt: 0, oomKills: 0, limit: 4096 * MB });
     applyMemory(s, ms(1500 * MB), new Map([['postgres', ms(300 * MB)], ['grafana', ms(60 * MB)]]));
     applyEvent(s, { at: 1, t: 1, kind: 'oom-kill', service: 'postgres', detail: 'kernel: Killed process 7' });
     applyEvent(s, { at: 2, t: 2, kind: 'service-restart', service: 'postgres', detail: 'restarted' });

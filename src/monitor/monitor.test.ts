@@ -5,7 +5,7 @@ import type { RunEvent } from '../model/index.ts';
 import { testService } from '../../test/helpers/stack-model.ts';
 import { Monitor } from './monitor.ts';
 
-const stats = (oomKills: number): MemoryStats => ({ usage: 100, workingSet: 100, rss: 100, cache: 0, inactiveFile: 0, swap: 0, peak: 100, failcnt: 0, oomKills, limit: 1000 });
+const stats = (oomKills: number): MemoryStats => ({ usage: 100, workingSet: 100, rss: 100, cache: 0, inactiveFile: 0, activeFile: 0, swap: 0, peak: 100, failcnt: 0, oomKills, limit: 1000 });
 
 /** A cgroup whose counter reads `oomKills`, after `beforeResolve` ran (a restart landing mid-read). */
 function cgroup(oomKills: () => number, beforeResolve: () => void = () => undefined): MemoryCgroup {

@@ -23,7 +23,7 @@ function ev(kind: RunEventKind, service?: string, detail = '', pid?: number): Ru
 const svc = (s: ReturnType<typeof fresh>, name: string) => s.services.find((x) => x.name === name)!;
 
 function stats(workingSet: number, over: Partial<MemoryStats> = {}): MemoryStats {
-  return { usage: workingSet, workingSet, rss: workingSet, cache: 0, inactiveFile: 0, swap: 0, peak: workingSet, failcnt: 0, oomKills: 0, limit: Infinity, ...over };
+  return { usage: workingSet, workingSet, rss: workingSet, cache: 0, inactiveFile: 0, activeFile: 0, swap: 0, peak: workingSet, failcnt: 0, oomKills: 0, limit: Infinity, ...over };
 }
 
 describe('initialState', () => {

@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import type http from 'node:http';
 import path from 'node:path';
 import type { MemoryCgroup, MemoryStats } from '../cgroups/cgroup.ts';
-import { createCgroup, detectCgroups, RUNS_PARENT, removeEverywhere, removeIfEmpty, type CgroupLayout } from '../cgroups/index.ts';
+import { createCgroup, detectCgroups, heldMemory, RUNS_PARENT, removeEverywhere, removeIfEmpty, type CgroupLayout } from '../cgroups/index.ts';
 import type { Driver, DriverName } from '../drivers/driver.ts';
 import { checkPortsFree } from '../drivers/process/process-driver.ts';
 import { EnvironmentError, EXIT, InputError, InterruptedError } from '../errors.ts';
@@ -32,7 +32,7 @@ import { chooseDriver, dockerReaper } from './choose-driver.ts';
 import { prometheusUrl } from './prometheus-alerts.ts';
 import { AlertTracker, AlertWatcher, type AlertSpan } from './alert-watcher.ts';
 import { SteadyStateDetector } from './steady-state.ts';
-import { trendReport } from '../verdict/trend.ts';
+import { trendReport, type TrendPoint } from '../verdict/trend.ts';
 import { fitToDataset } from '../load/scenario.ts';
 import { ServiceStatsPoller, serviceStatsTargets, type ServiceStatsRow } from '../monitor/service-stats.ts';
 import { cacheHitRate, killRecords, loadSummary, psiOf, stageExtras, SWAP_NOTICED_BYTES, type MemoryReading } from './run-bookkeeping.ts';
@@ -243,7 +243,8 @@ export class Run {
   private parent?: MemoryCgroup;
   private monitor?: RunMonitor;
   private exporter?: http.Server;
-  private memorySeries: MemoryReading[] = [];
+  /** `held`: usage less all file cache (cgroups heldMemory), what the growth trend projects to the cap. */
+  private memorySeries: Array<MemoryReading & { held: number }> = [];
   private lastSample?: Sample;
   private loadWindows: SecondWindow[] = [];
   private loadStartT = 0;
@@ -260,7 +261,8 @@ export class Run {
   private cacheSeries: Array<{ t: number; row: ServiceStatsRow }> = [];
   private peakPageCache = 0;
   /** Each service's working set, one reading a second (for the trend fit). */
-  private serviceSeries = new Map<string, Array<{ t: number; v: number }>>();
+  private serviceSeries = new Map<string, TrendPoint[]>();
+
   /** Run second at which the first judged stage began. */
   private judgedStartT?: number;
   private readonly steady = new SteadyStateDetector();
@@ -567,12 +569,12 @@ export class Run {
     applyMemory(this.state, s.stack, s.services, psiOf(s));
     const t = this.t(s.at);
     this.state.elapsedS = t;
-    this.memorySeries.push({ t, workingSet: s.stack.workingSet });
+    this.memorySeries.push({ t, workingSet: s.stack.workingSet, held: heldMemory(s.stack) });
     this.peakPageCache = Math.max(this.peakPageCache, s.stack.cache);
     if (writeRow) {
       for (const [name, m] of s.services) {
         const series = this.serviceSeries.get(name) ?? [];
-        series.push({ t, v: m.workingSet });
+        series.push({ t, v: m.workingSet, held: heldMemory(m) });
         this.serviceSeries.set(name, series);
       }
       if (this.stats) {
@@ -808,14 +810,14 @@ export class Run {
     const judged = <T extends { t: number }>(xs: T[]) => (from === undefined ? [] : xs.filter((x) => x.t >= from));
     const trend = this.parent
       ? trendReport(
-          judged(this.memorySeries).map((m) => ({ t: m.t, v: m.workingSet })),
+          judged(this.memorySeries).map((m) => ({ t: m.t, v: m.workingSet, held: m.held })),
           Object.fromEntries([...this.serviceSeries].map(([name, xs]) => [name, judged(xs)])),
           { safetyLineBytes: this.stack.safetyLineBytes, capBytes: this.stack.capBytes },
         )
       : undefined;
     if (trend) this.emit({ kind: 'info', detail: trend.line });
     const horizon = this.stack.targets.growthHorizonS ?? 0;
-    const growth = load && this.parent ? { judgedS: load.overall.durationS, projectedBytes: trend ? trend.stack.endBytes + trend.stack.growthBytesPerS * horizon : undefined } : undefined;
+    const growth = load && this.parent ? { judgedS: load.overall.durationS, projectedBytes: trend ? trend.stack.held.endBytes + trend.stack.growthBytesPerS * horizon : undefined } : undefined;
     const verdict = computeVerdict({
       targets: this.stack.targets,
       capBytes: this.parent ? this.stack.capBytes : 0,

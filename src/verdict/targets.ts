@@ -50,8 +50,9 @@ export interface Span {
   /** The kills themselves, for the verdict's note. */
   kills?: Array<{ t: number; service: string }>;
   /**
-   * The working set's trend over the judged time (trend.ts): how long was judged, and the stack's working
-   * set projected to the profile's growth horizon at the fitted slope (absent when no line was fitted).
+   * The memory trend over the judged time (trend.ts): how long was judged, and the stack's held memory (usage
+   * less all file cache, which the kernel reclaims before an OOM kill) projected to the profile's growth
+   * horizon at the fitted slope (absent when no line was fitted).
    */
   growth?: { judgedS: number; projectedBytes?: number };
   /** Cache hit rate over the span; null when the app did not answer; absent when there is no app to ask. */
@@ -176,7 +177,7 @@ export const TARGETS: readonly TargetDef[] = [
   },
   {
     name: 'growth',
-    label: 'cap − working set at the horizon (trend)',
+    label: 'cap − held memory at the horizon (trend)',
     unit: 'bytes',
     comparator: '>=',
     // The cap not reached within the profile's horizon at the slope the judged time showed.
@@ -189,7 +190,7 @@ export const TARGETS: readonly TargetDef[] = [
       }
       return s.memory.capBytes - s.growth.projectedBytes;
     },
-    note: (_s, tg) => (tg.growthHorizonS ? `the stack's working set ${formatHorizon(tg.growthHorizonS)} from now at the judged slope, below the cap` : undefined),
+    note: (_s, tg) => (tg.growthHorizonS ? `the stack's memory less its page cache (reclaimed before any OOM kill) ${formatHorizon(tg.growthHorizonS)} from now at the judged slope, below the cap` : undefined),
   },
   {
     name: 'oom_kills',

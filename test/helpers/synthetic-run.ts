@@ -26,7 +26,7 @@ export interface SyntheticRun {
   caches?: boolean;
 }
 
-const mem = (ws: number, swap = 0): MemoryStats => ({ usage: ws + 40 * MB, workingSet: ws, rss: ws * 0.9, cache: 40 * MB, inactiveFile: 40 * MB, swap, peak: ws, failcnt: 0, oomKills: 0, limit: 4096 * MB });
+const mem = (ws: number, swap = 0): MemoryStats => ({ usage: ws + 40 * MB, workingSet: ws, rss: ws * 0.9, cache: 40 * MB, inactiveFile: 40 * MB, activeFile: 0, swap, peak: ws, failcnt: 0, oomKills: 0, limit: 4096 * MB });
 
 export function writeSyntheticRun(outDir: string, spec: SyntheticRun): string {
   const runId = spec.runId ?? `20261130-100000-${Math.random().toString(16).slice(2, 6)}`;
