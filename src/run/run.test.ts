@@ -4,6 +4,7 @@
  * HTTP server, the real monitor, load engine, verdict and files. The stub "kills" its service by
  * replaying the recorded files of a real OOM kill; the monitor must find it there.
  */
+import { getEventListeners } from 'node:events';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -169,11 +170,14 @@ describe('a whole Run on a fake cgroup root with a stub driver', () => {
   it('can be run again and again with the same parts (one Run per step)', async () => {
     const driver = new StubDriver();
     warm = true;
+    // One signal for all of them, as a capacity review's: each Run takes its abort listener off when it ends.
+    const shared = new AbortController().signal;
     for (let i = 0; i < 2; i++) {
       const short = parseScenario({ requests: [{ path: '/' }], stages: [{ name: 'steady', duration: 1, rate: 50 }] }, 'run.test.ts');
-      const r = await new Run(spec({ reporter: {}, scenario: short }), { cgroups: fake.cgroups, driver, checkPorts: async () => undefined }).execute();
+      const r = await new Run(spec({ reporter: {}, scenario: short, signal: shared }), { cgroups: fake.cgroups, driver, checkPorts: async () => undefined }).execute();
       expect(r.exitCode).toBe(EXIT.ok);
       expect(r.state.verdict?.targets.find((t) => t.name === 'oom_kills')?.pass).toBe(true);
+      expect(getEventListeners(shared, 'abort')).toHaveLength(0);
     }
     expect(fake.leftovers()).toEqual([]);
   }, 30_000);

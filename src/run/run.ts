@@ -311,8 +311,11 @@ export class Run {
     if (spec.scenario?.requests.some((r) => r.ack) && spec.model === 'open') this.acks = new AckLog();
     // A Ctrl-C that came while the profile was loading or the reaper ran counts too.
     if (spec.signal.aborted) this.internal.abort();
-    else spec.signal.addEventListener('abort', () => this.internal.abort(), { once: true });
+    else spec.signal.addEventListener('abort', this.onAbort, { once: true });
   }
+
+  /** The caller's signal may outlive this Run (a capacity review's many Runs share one): removed when the Run ends. */
+  private readonly onAbort = (): void => this.internal.abort();
 
   private t(at = Date.now()): number {
     return Math.max(0, Math.floor((at - this.state.startedAt) / 1000));
@@ -345,6 +348,14 @@ export class Run {
   }
 
   async execute(): Promise<RunResult> {
+    try {
+      return await this.executeRun();
+    } finally {
+      this.spec.signal.removeEventListener('abort', this.onAbort);
+    }
+  }
+
+  private async executeRun(): Promise<RunResult> {
     const { spec, stack, deps } = this;
     let failure: unknown;
     let load: LoadResult | undefined;
