@@ -25,7 +25,7 @@ export function stepRow(s: StepRecord): unknown[] {
   return [
     s.tier, mib(s.capBytes), s.index, s.kind, s.phase, m.offeredRps, r1(s.verdict.okRps), r1(m.avgMs), r1(m.p50Ms), r1(m.p99Ms), m.errors, m.timeouts, m.dropped,
     Math.round(s.verdict.errorRate * 10000) / 10000, mib(m.peakWorkingSetBytes), m.oomKills.length, s.verdict.outcome, s.verdict.reasons.join('; '),
-    Math.round(m.harness.cpuCores * 100) / 100, r1(m.harness.loopLagP99Ms), s.stack, s.warmupS, s.measureS, s.startedAt, s.note ?? '',
+    Math.round(m.harness.cpuCores * 100) / 100, r1(m.harness.loopLagP99Ms), s.stack, s.warmupS, s.measureS, s.startedAt, [s.warmUp, s.note].filter(Boolean).join('; '),
   ];
 }
 

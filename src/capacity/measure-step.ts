@@ -15,8 +15,11 @@ export type LoadFigures = Omit<StepMeasurement, 'oomKills' | 'peakWorkingSetByte
   measuredToS: number;
 };
 
-/** `window`: the measured stage's planned load-clock seconds [fromS, toS). */
-export function measureLoadStep(run: LoadRun, offeredRps: number, maxInFlight: number, window: { fromS: number; toS: number }): Promise<LoadFigures> {
+/**
+ * `window`: the measured stage's planned load-clock seconds [fromS, toS); `measuredIndex`: its stage index in
+ * `run` (0 when a Run ran the warm-up `until: steady` as a load of its own and `run` is the measured part).
+ */
+export function measureLoadStep(run: LoadRun, offeredRps: number, maxInFlight: number, window: { fromS: number; toS: number }, measuredIndex = MEASURED_STAGE_INDEX): Promise<LoadFigures> {
   const lag = monitorEventLoopDelay({ resolution: 10 });
   let cpu0: NodeJS.CpuUsage | undefined;
   let wall0 = 0;
@@ -28,7 +31,7 @@ export function measureLoadStep(run: LoadRun, offeredRps: number, maxInFlight: n
   let fromS = 0;
   let stage: StageResult | undefined;
   run.on('stage', (st) => {
-    if (st.index !== MEASURED_STAGE_INDEX) return;
+    if (st.index !== measuredIndex) return;
     fromS = st.startS;
     cpu0 = process.cpuUsage();
     wall0 = performance.now();
@@ -53,13 +56,13 @@ export function measureLoadStep(run: LoadRun, offeredRps: number, maxInFlight: n
     if (w.t === window.toS - 1) readHarness();
   });
   run.on('stage-end', (st) => {
-    if (st.index !== MEASURED_STAGE_INDEX) return;
+    if (st.index !== measuredIndex) return;
     readHarness();
     stage = st;
   });
   return run.done.then((load) => {
     readHarness();
-    const st = stage ?? load.stages[MEASURED_STAGE_INDEX];
+    const st = stage ?? load.stages[measuredIndex];
     const a = st?.aggregate;
     return {
       offeredRps,

@@ -31,6 +31,7 @@ afterAll(async () => {
 describe('profileReview on a stand-in stack', () => {
   it('searches each cap, says what broke, finds the smallest caps and checks 80 % of it', async () => {
     const starts: number[] = [];
+    const warmUps: Array<{ capBytes: number; maxS: number }> = [];
     const lines: string[] = [];
     const progress: CapacityProgress = { note: (t) => lines.push(t), stepStart: () => {}, stepEnd: () => {} };
     const { review, dir } = await profileReview({
@@ -43,7 +44,7 @@ describe('profileReview on a stand-in stack', () => {
       costs: ['4g=450'],
       limits: {},
       timing: { warmupS: 1, measureS: 1, confirmS: 2 },
-      quick: true,
+      quick: false,
       progress,
       signal: new AbortController().signal,
       startStack: async (stack, capBytes, work) => {
@@ -56,9 +57,17 @@ describe('profileReview on a stand-in stack', () => {
           signal: new AbortController().signal,
           load: async (scenario, attach) => {
             lastRate = scenario.stages[1]!.rate!;
+            // As a Run does: a warm-up `until: steady` is a load of its own (here "steady" after 1 s), the rest follows.
+            if (scenario.stages[0]!.until === 'steady') {
+              warmUps.push({ capBytes, maxS: scenario.stages[0]!.duration });
+              await startLoad({ ...scenario, stages: [{ ...scenario.stages[0]!, until: undefined, duration: 1 }] }, { baseUrl: server.url }).done;
+              const run = startLoad({ ...scenario, stages: scenario.stages.slice(1) }, { baseUrl: server.url });
+              attach?.(run);
+              return { load: await run.done, loadStartT: 1, startT: 0, steadyAtT: 1 };
+            }
             const run = startLoad(scenario, { baseUrl: server.url });
             attach?.(run);
-            return { load: await run.done, loadStartT: 0 };
+            return { load: await run.done, loadStartT: 0, startT: 0 };
           },
           peakWorkingSet: () => Math.min(capBytes, need(lastRate) - 50 * MiB),
           oomKills: () => (need(lastRate) > capBytes ? ['app'] : []),
@@ -75,7 +84,15 @@ describe('profileReview on a stand-in stack', () => {
     expect(small!.search.maxRate!).toBeLessThanOrEqual(348); // need(348) = 2048 MiB
     expect(small!.stackNotes.join(' ')).toMatch(/restarted before step \d+: after step \d+ failed \(OOM kill \(app\)\)/);
     expect(small!.cost).toMatchObject({ monthly: 200, currency: 'CNY' });
-    expect(small!.smallestCap).toBeNull(); // --quick: only the profile's own tier
+    expect(small!.smallestCap?.noOomLatencyBytes).toBeGreaterThanOrEqual(2000 * MiB); // a full review: every tier
+    // Each fresh stack's first step (and each cap trial) warmed up until steady state, bounded by steady-300's 10 min;
+    // a step on a kept stack used the fixed warm-up.
+    expect(warmUps.length).toBe(starts.length);
+    expect(warmUps.every((w) => w.maxS === 600)).toBe(true);
+    const firstStep = review.steps[0]!;
+    expect(firstStep).toMatchObject({ stack: 'started', warmupS: 1 });
+    expect(firstStep.warmUp).toMatch(/^fresh stack: warmed up 1 s at 300 req\/s until steady state$/);
+    expect(review.steps.filter((x) => x.stack === 'kept').every((x) => x.warmUp === undefined)).toBe(true);
     // 4 GiB: the server's 500 req/s is the limit (within 10 %), found without an OOM kill.
     expect(own!.ownTier).toBe(true);
     expect(own!.search.status).toBe('found');

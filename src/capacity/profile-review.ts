@@ -24,7 +24,7 @@ import type { CapacityProgress } from './progress.ts';
 import { newCapacityReview, costPer100, type CapacityReview, type CapTrialRecord, type Cost, type SeedComparisonRow, type SmallestCap, type TierResult } from './review.ts';
 import { searchMaxRate, type StepContext, type StepRecord, type StepRun } from './search-rate.ts';
 import { seedTierForCap } from './seed-tiers.ts';
-import { stepScenario, type StepTiming } from './step-scenario.ts';
+import { MEASURED_STAGE_INDEX, steadyWarmupBound, stepScenario, withSteadyWarmup, type StepTiming } from './step-scenario.ts';
 
 const MiB = 1024 * 1024;
 const TIER_PROFILES = ['2gb', '4gb', '8gb'];
@@ -84,8 +84,13 @@ export async function profileReview(opts: ProfileReviewOptions): Promise<{ revie
   });
   files.write(review);
   const started = Date.now();
-  const perTierGuessS = (opts.timing.warmupS + opts.timing.measureS + 12) * 9 + (opts.timing.warmupS + opts.timing.confirmS + 12);
-  const capTrialS = opts.timing.warmupS + opts.timing.measureS + 15;
+  // A fresh stack's warm-up to steady state: about 100 s for the 4gb tier's 3 GB data here (a guess for the clock only).
+  const steadyGuessS = steadyWarmupBound(baseScenario) !== undefined ? 100 : 0;
+  const perTierGuessS = steadyGuessS + 25 + (opts.timing.warmupS + opts.timing.measureS + 12) * 9 + (opts.timing.warmupS + opts.timing.confirmS + 12);
+  const capTrialS = steadyGuessS + opts.timing.measureS + 25;
+  if (opts.quick) {
+    review.notes.push('--quick: no smallest-cap search (each cap trial is a fresh stack warmed to steady state, about 2 minutes each): run without --quick, or `npm run bench:capacity -- --check-cap` for the cap search with its 80 % check alone');
+  }
 
   try {
     for (const [i, tier] of tiers.entries()) {
@@ -163,9 +168,13 @@ function parseCostOverrides(costs: string[]): Map<number, number> {
   return out;
 }
 
-/** The smallest-cap search runs for the profile's own tier, and for every tier in a full (not --quick) review. */
-function searchesCap(t: Tier, opts: Pick<ProfileReviewOptions, 'quick'>): boolean {
-  return t.ownTier || !opts.quick;
+/**
+ * The smallest-cap search runs for every tier of a full review, never in --quick: each trial is a fresh stack
+ * warmed to steady state (a cold cache's peak would make the cap look smaller than it is), about 2 minutes
+ * each for the 4gb tier, several per tier.
+ */
+function searchesCap(_t: Tier, opts: Pick<ProfileReviewOptions, 'quick'>): boolean {
+  return !opts.quick;
 }
 
 interface TierContext {
@@ -198,18 +207,28 @@ async function withStack(tier: Tier, capBytes: number, ctx: TierContext, work: (
   });
 }
 
-/** Run one step's scenario through a session: load figures, then the stack's memory and kills over the step. */
-async function stepThrough(s: RunSession, ctx: StepContext): Promise<Omit<StepRun, 'stack'>> {
+/**
+ * Run one step's scenario through a session: load figures, then the stack's memory and kills over the step.
+ * `steadyMaxS`: the stack is fresh and its data calls for it (the profile's scenario warms up `until: steady`):
+ * the warm-up runs until steady state, at most that long, instead of the step's fixed warm-up.
+ */
+async function stepThrough(s: RunSession, ctx: StepContext, steadyMaxS?: number): Promise<Omit<StepRun, 'stack'>> {
   let measured: ReturnType<typeof measureLoadStep> | undefined;
   let cacheStart: Promise<{ hits: number; misses: number } | undefined> | undefined;
   let cacheEnd: Promise<{ hits: number; misses: number } | undefined> | undefined;
-  const { loadStartT } = await s.load(ctx.scenario, (run) => {
-    measured = measureLoadStep(run, ctx.rate, ctx.scenario.maxInFlight, { fromS: ctx.warmupS, toS: ctx.warmupS + ctx.measureS });
+  const steady = steadyMaxS !== undefined;
+  // With a steady warm-up the Run hands over the measured stage as a load of its own: stage 0, from second 0.
+  const measuredIndex = steady ? 0 : MEASURED_STAGE_INDEX;
+  const fromS = steady ? 0 : ctx.warmupS;
+  const toS = fromS + ctx.measureS;
+  const scenario = steady ? withSteadyWarmup(ctx.scenario, steadyMaxS) : ctx.scenario;
+  const { loadStartT, startT, steadyAtT } = await s.load(scenario, (run) => {
+    measured = measureLoadStep(run, ctx.rate, ctx.scenario.maxInFlight, { fromS, toS }, measuredIndex);
     run.on('stage', (st) => {
-      if (st.index === 1) cacheStart = s.cacheCounters();
+      if (st.index === measuredIndex) cacheStart = s.cacheCounters();
     });
     run.on('second', (w) => {
-      if (w.t === ctx.warmupS + ctx.measureS - 1) cacheEnd = s.cacheCounters();
+      if (w.t === toS - 1) cacheEnd = s.cacheCounters();
     });
   });
   const figures = await measured!;
@@ -221,10 +240,21 @@ async function stepThrough(s: RunSession, ctx: StepContext): Promise<Omit<StepRu
   const measurement: StepMeasurement = {
     ...m,
     // The whole step: a kill in its warm-up fails it too.
-    peakWorkingSetBytes: s.peakWorkingSet(loadStartT, endT),
-    oomKills: s.oomKills(loadStartT, endT),
+    peakWorkingSetBytes: s.peakWorkingSet(startT, endT),
+    oomKills: s.oomKills(startT, endT),
   };
-  return { measurement, runDir: s.runDir, cacheHitRate: before && after && lookups > 0 && after.hits >= before.hits ? (after.hits - before.hits) / lookups : null };
+  const warmedS = loadStartT - startT;
+  const warmUp = steady
+    ? steadyAtT !== undefined && steadyAtT <= loadStartT
+      ? `fresh stack: warmed up ${warmedS} s at ${ctx.rate} req/s until steady state`
+      : `fresh stack: warmed up ${warmedS} s at ${ctx.rate} req/s, stopped at its ${steadyMaxS} s bound before steady state (caches still filling)`
+    : undefined;
+  return {
+    measurement,
+    runDir: s.runDir,
+    cacheHitRate: before && after && lookups > 0 && after.hits >= before.hits ? (after.hits - before.hits) / lookups : null,
+    ...(steady ? { warmupS: warmedS, warmUp } : {}),
+  };
 }
 
 async function tierReview(tier: Tier, ctx: TierContext): Promise<TierResult> {
@@ -259,7 +289,10 @@ async function tierReview(tier: Tier, ctx: TierContext): Promise<TierResult> {
             continue;
           }
           try {
-            const r = await stepThrough(s, item.ctx);
+            // Only the first step on a stack pays the long warm-up: later ones find its caches full.
+            const steadyMaxS = first ? steadyWarmupBound(ctx.baseScenario) : undefined;
+            if (steadyMaxS !== undefined) opts.progress.note(`[${tier.profile} @ ${capLabel(tier.capBytes)}] step ${item.ctx.index}: a fresh stack warms up at ${item.ctx.rate} req/s until steady state (at most ${steadyMaxS} s), then ${item.ctx.measureS} s measured`);
+            const r = await stepThrough(s, item.ctx, steadyMaxS);
             const use = first ? (stacksStarted === 1 ? 'started' : 'restarted') : 'kept';
             const note = first && stacksStarted > 1 ? reason : keptNote;
             keptNote = undefined;
@@ -423,10 +456,11 @@ async function capTrial(tier: Tier, capBytes: number, ctx: TierContext, why: str
   const t = ctx.opts.timing;
   const scenario = stepScenario(ctx.baseScenario, rate, t.warmupS, t.measureS, ctx.limits.p99Ms);
   let trial: CapTrialRecord | undefined;
-  ctx.opts.progress.note(`[${tier.profile} @ ${capLabel(tier.capBytes)}] cap search: ${Math.round(capBytes / MiB)} MiB at ${rate} req/s (${why}), ~${t.warmupS + t.measureS + 15} s`);
+  ctx.opts.progress.note(`[${tier.profile} @ ${capLabel(tier.capBytes)}] cap search: ${Math.round(capBytes / MiB)} MiB at ${rate} req/s (${why}), a fresh stack${steadyWarmupBound(ctx.baseScenario) !== undefined ? ' warmed until steady state' : ''}, then ${t.measureS} s measured`);
   await withStack(tier, capBytes, ctx, async (s) => {
     runDirs.add(s.runDir);
-    const r = await stepThrough(s, { rate, kind: 'probe', fullLength: false, phase: 'bisecting', index: 0, scenario, warmupS: t.warmupS, measureS: t.measureS });
+    // A fresh stack: warmed to steady state where the data calls for it, so its peak is a full cache's.
+    const r = await stepThrough(s, { rate, kind: 'probe', fullLength: false, phase: 'bisecting', index: 0, scenario, warmupS: t.warmupS, measureS: t.measureS }, steadyWarmupBound(ctx.baseScenario));
     // Kills while the stack started count too: a cap the stack cannot start in does not pass.
     const kills = s.oomKills(0, Number.MAX_SAFE_INTEGER);
     const m = { ...r.measurement, oomKills: kills };
@@ -446,6 +480,7 @@ async function capTrial(tier: Tier, capBytes: number, ctx: TierContext, why: str
       reasons: [...v.reasons, ...(pass && !marginOk ? [`free ${peak === null ? '?' : Math.round((capBytes - peak) / MiB)} MiB < ${Math.round(tier.stack.targets.minFreeBytes / MiB)} MiB margin`] : [])],
       runDir: s.runDir,
       why,
+      ...(r.warmUp ? { warmUp: r.warmUp } : {}),
     };
   }).catch((err: unknown) => {
     if (ctx.opts.signal.aborted) return;
@@ -454,7 +489,7 @@ async function capTrial(tier: Tier, capBytes: number, ctx: TierContext, why: str
   if (!trial) {
     trial = { capBytes, pass: false, passWithMargin: false, oomKills: [], peakWorkingSetBytes: null, avgMs: 0, p99Ms: 0, errorRate: 0, reasons: ['interrupted'], why };
   }
-  ctx.opts.progress.note(`[${tier.profile} @ ${capLabel(tier.capBytes)}] cap ${Math.round(capBytes / MiB)} MiB → ${trial.passWithMargin ? 'PASS with margin' : trial.pass ? 'PASS (margin missed)' : 'FAIL'}${trial.reasons.length ? `: ${trial.reasons.join('; ')}` : ''}${trial.peakWorkingSetBytes !== null ? ` (peak ${Math.round(trial.peakWorkingSetBytes / MiB)} MiB)` : ''}`);
+  ctx.opts.progress.note(`[${tier.profile} @ ${capLabel(tier.capBytes)}] cap ${Math.round(capBytes / MiB)} MiB → ${trial.passWithMargin ? 'PASS with margin' : trial.pass ? 'PASS (margin missed)' : 'FAIL'}${trial.reasons.length ? `: ${trial.reasons.join('; ')}` : ''}${trial.peakWorkingSetBytes !== null ? ` (peak ${Math.round(trial.peakWorkingSetBytes / MiB)} MiB)` : ''}${trial.warmUp ? `; ${trial.warmUp}` : ''}`);
   return trial;
 }
 

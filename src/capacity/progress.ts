@@ -26,11 +26,11 @@ export function formatStepStart(a: StepAnnouncement & { reviewLeftS?: number }):
 
 export function formatStepEnd(r: StepRecord): string {
   const m = r.measurement;
-  const figures = `completed ${r1(r.verdict.okRps)}/s, avg ${r1(m.avgMs)} ms, p99 ${r1(m.p99Ms)} ms, errors ${(r.verdict.errorRate * 100).toFixed(1)} %${m.peakWorkingSetBytes !== undefined ? `, peak ${Math.round(m.peakWorkingSetBytes / 1024 / 1024)} MiB` : ''}`;
+  const figures = `completed ${r1(r.verdict.okRps)}/s, avg ${r1(m.avgMs)} ms, p99 ${r1(m.p99Ms)} ms, errors ${(r.verdict.errorRate * 100).toFixed(1)} %${m.peakWorkingSetBytes !== undefined ? `, peak ${Math.round(m.peakWorkingSetBytes / 1024 / 1024)} MiB` : ''}${typeof r.cacheHitRate === 'number' ? `, hit rate ${(r.cacheHitRate * 100).toFixed(1)} %` : ''}`;
   const result = r.verdict.outcome === 'pass' ? 'PASS' : r.verdict.outcome === 'fail' ? 'FAIL' : 'HARNESS-LIMITED';
   const why = r.verdict.reasons.length ? `: ${r.verdict.reasons.join('; ')}` : '';
   const stack = r.stack === 'restarted' || r.stack === 'started' ? ` [stack ${r.stack}${r.note ? `: ${r.note}` : ''}]` : '';
-  return `[${where(r.tier, r.capBytes)}] step ${r.index}: ${r.rate} req/s → ${result}${why} (${figures})${stack}`;
+  return `[${where(r.tier, r.capBytes)}] step ${r.index}: ${r.rate} req/s → ${result}${why} (${figures})${stack}${r.warmUp ? ` [${r.warmUp}]` : ''}`;
 }
 
 export function createCapacityProgress(opts: { json: boolean; stderr: NodeJS.WritableStream; stdout: NodeJS.WritableStream }): CapacityProgress {

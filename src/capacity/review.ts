@@ -49,6 +49,8 @@ export interface CapTrialRecord {
   runDir?: string;
   /** Why this cap was tried: the VPA start, a bump after a fail, a bisection, the 80 % check. */
   why: string;
+  /** How its fresh stack warmed up (until steady state, or stopped at the bound before it). */
+  warmUp?: string;
 }
 
 export interface SmallestCap {

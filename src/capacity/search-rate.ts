@@ -27,6 +27,10 @@ export interface StepRun {
   runDir?: string;
   /** The app's cache hit rate over the measured window (profile mode; null when it could not be read). */
   cacheHitRate?: number | null;
+  /** Seconds the warm-up really took, when it ran until steady state (not the step's fixed warm-up). */
+  warmupS?: number;
+  /** How the step warmed up, when not the fixed way (a fresh stack warmed to steady state). */
+  warmUp?: string;
 }
 
 export interface StepRecord extends StepRun {
@@ -109,7 +113,7 @@ export async function searchMaxRate(opts: SearchRateOptions): Promise<{ result: 
       kind: planned.kind,
       phase: planned.phase,
       fullLength: planned.fullLength,
-      warmupS: t.warmupS,
+      warmupS: run.warmupS ?? t.warmupS,
       measureS,
       startedAt,
       verdict,

@@ -31,3 +31,23 @@ export function stepScenario(base: Scenario, rate: number, warmupS: number, meas
     ],
   };
 }
+
+/**
+ * Does the profile's data call for a warm-up to steady state? Its own scenario says so: a first stage
+ * `until: steady` (caches that take a minute or more to fill). The bound is that stage's.
+ */
+export function steadyWarmupBound(base: Scenario): number | undefined {
+  const first = base.stages[0];
+  return first?.until === 'steady' ? first.duration : undefined;
+}
+
+/**
+ * The same step with its warm-up running until the stack is at steady state (at most `maxS`), at the step's
+ * rate: for the first step on a fresh stack, whose caches are cold. The Run runs that warm-up as a load of
+ * its own and stops it at steady state; the measured stage follows at once.
+ */
+export function withSteadyWarmup(step: Scenario, maxS: number): Scenario {
+  const [warm, measured] = step.stages;
+  if (!warm || !measured) throw new Error('a step scenario has a warm-up and a measured stage');
+  return { ...step, stages: [{ ...warm, until: 'steady', duration: maxS }, measured] };
+}

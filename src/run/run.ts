@@ -85,8 +85,12 @@ export interface RunSession {
   runDir: string;
   stack: Stack;
   signal: AbortSignal;
-  /** Run one scenario against the stack (figures, rows and events as any run's); `attach` sees the load run first. */
-  load(scenario: Scenario, attach?: (run: LoadRun) => void): Promise<{ load: LoadResult; loadStartT: number }>;
+  /**
+   * Run one scenario against the stack (figures, rows and events as any run's); `attach` sees the load run
+   * first. A first stage `until: steady` runs as a load of its own (stopped at steady state) and `attach`
+   * sees the rest: `loadStartT` is when that rest began, `startT` when the whole began (run seconds).
+   */
+  load(scenario: Scenario, attach?: (run: LoadRun) => void): Promise<{ load: LoadResult; loadStartT: number; startT: number; steadyAtT?: number }>;
   /** Highest working set of the stack read in run seconds [fromT, toT]; undefined when none was read. */
   peakWorkingSet(fromT: number, toT: number): number | undefined;
   /** OOM kills in run seconds [fromT, toT]: the victim service of each. */
@@ -644,10 +648,11 @@ export class Run {
       signal: this.internal.signal,
       load: async (scenario, attach) => {
         this.throwIfAborted();
+        const startT = this.t();
         // Ids drawn over the whole dataset the run started from, as a scenario run's are.
         const load = await this.runLoad(this.dataset ? fitToDataset(scenario, this.dataset.rows) : scenario, attach);
         onLoad(load);
-        return { load, loadStartT: this.loadStartT };
+        return { load, loadStartT: this.loadStartT, startT, steadyAtT: this.steady.reachedAtS };
       },
       peakWorkingSet: (fromT, toT) => {
         let peak: number | undefined;
