@@ -1,8 +1,8 @@
 /**
  * `simulate capacity --target`: against a server of known capacity the search finds it within 10 %.
- * Short steps (--step-time) keep the search to about a minute. (Harness-limited steps are judged in
- * src/capacity/judge-step.test.ts; an end-to-end case needs a server faster than the generator, which a Node
- * server on these two cores is not: offered 60 000 req/s, the server's limit showed first.)
+ * Short steps (--step-time) keep the search to about a minute. And offered far more than the load generator
+ * can send, against a server faster than it (canned answers over plain TCP, in its own process), the step and
+ * the search say harness-limited instead of passing the generator's limit off as the server's.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -10,7 +10,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { CapacityReview } from '../src/capacity/review.ts';
 import { simulate } from './helpers/stack.ts';
-import { startKnownCapacityServer } from './helpers/known-capacity-server.ts';
+import { spawnCannedServer, startKnownCapacityServer } from './helpers/known-capacity-server.ts';
 import { readCsv } from './helpers/csv.ts';
 
 const out = fs.mkdtempSync(path.join(os.tmpdir(), 'simulate-capacity-'));
@@ -42,6 +42,31 @@ describe('simulate capacity --target', () => {
       const steps = readCsv(path.join(dir, 'capacity-steps.csv'));
       expect(steps.length).toBe(review.steps.length);
       expect(r.stderr).toMatch(/step 1 of about \d+: 10 req\/s/);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('says harness-limited when offered far more than the generator can send to a faster server', async () => {
+    const server = await spawnCannedServer();
+    try {
+      const r = await simulate(['capacity', '--target', server.url, '--start-rate', '200000', '--step-time', '1,2,2', '--out', out], { timeoutMs: 120_000 });
+      const { review, dir } = reviewIn(r.stderr);
+      const [step] = review.steps;
+      // The step: the generator could not keep its schedule (its CPU, its timers, or sent < scheduled).
+      expect(step!.verdict.outcome, JSON.stringify(step!.measurement)).toBe('harness-limited');
+      expect(step!.verdict.reasons.join(' ')).toMatch(/load generator|generator sent|generator's in-flight cap/);
+      // The figures behind it, as measured (latency counts from the scheduled send, so the generator's own lag
+      // shows in it: not the server's limit, which is why the step is not judged as a fail).
+      const h = step!.measurement.harness;
+      expect(h.cpuCores >= 0.9 || h.loopLagP99Ms >= 100 || step!.measurement.sent < 0.95 * step!.measurement.scheduled || h.peakInFlight >= h.maxInFlight).toBe(true);
+      // The search stops there and says so, not "found" at the server's supposed limit.
+      expect(review.steps).toHaveLength(1);
+      expect(review.tiers[0]!.search.status).toBe('harness-limited');
+      expect(review.tiers[0]!.search.summary).toMatch(/harness|generator/i);
+      expect(r.stderr).toMatch(/step 1: 200000 req\/s → HARNESS-LIMITED: /);
+      expect(r.stdout).toMatch(/harness-limited/);
+      expect(readCsv(path.join(dir, 'capacity-steps.csv'))[0]).toMatchObject({ result: 'harness-limited' });
     } finally {
       await server.close();
     }

@@ -29,7 +29,7 @@ import { MEASURED_STAGE_INDEX, steadyWarmupBound, stepScenario, withSteadyWarmup
 const MiB = 1024 * 1024;
 const TIER_PROFILES = ['2gb', '4gb', '8gb'];
 
-export interface ProfileReviewOptions extends Pick<RunOptions, 'profile' | 'driver' | 'cap' | 'swap' | 'cpus' | 'outDir' | 'sampleIntervalMs'> {
+export interface ProfileReviewOptions extends Pick<RunOptions, 'profile' | 'driver' | 'cap' | 'swap' | 'cpus' | 'outDir' | 'sampleIntervalMs' | 'data' | 'overrides'> {
   id: string;
   caps?: string[];
   /** `4g=400` overrides. */
@@ -200,6 +200,9 @@ async function withStack(tier: Tier, capBytes: number, ctx: TierContext, work: (
     outDir: ctx.runsDir,
     model: 'open',
     sampleIntervalMs: o.sampleIntervalMs,
+    // --data and --set reach every stack of the review, as they reach a run's.
+    data: o.data,
+    overrides: o.overrides,
     scenario: null,
     reporter: {},
     signal: o.signal,

@@ -96,3 +96,46 @@ export async function spawnKnownCapacityServer(serviceMs: number): Promise<Known
       }),
   };
 }
+
+/**
+ * A server faster than our load generator, in a child process (its own core): plain TCP that answers every
+ * request head it reads with one canned 200, no HTTP parsing, no per-request objects. A trivial Node HTTP
+ * server is not fast enough for this (about 55 000 req/s here, close to what the generator sends).
+ */
+export async function spawnCannedServer(): Promise<KnownCapacityServer> {
+  const { spawn } = await import('node:child_process');
+  const code = `
+    const net = require('node:net');
+    const answer = Buffer.from('HTTP/1.1 200 OK\\r\\ncontent-length: 2\\r\\nconnection: keep-alive\\r\\n\\r\\nok');
+    const server = net.createServer((sock) => {
+      sock.setNoDelay(true);
+      let tail = '';
+      sock.on('data', (d) => {
+        const text = tail + d.toString('latin1');
+        const parts = text.split('\\r\\n\\r\\n');
+        tail = parts.pop();
+        const n = parts.length;
+        if (n === 1) sock.write(answer);
+        else if (n > 1) sock.write(Buffer.concat(Array(n).fill(answer)));
+      });
+      sock.on('error', () => {});
+    });
+    server.listen(0, '127.0.0.1', () => process.stdout.write(server.address().port + '\\n'));
+    process.stdin.on('end', () => process.exit(0));
+    process.stdin.resume();
+  `;
+  const child = spawn(process.execPath, ['-e', code], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    child.once('error', reject);
+    child.stdout.once('data', (d: Buffer) => resolve(Number(String(d).trim())));
+  });
+  return {
+    url: `http://127.0.0.1:${port}/`,
+    capacityRps: Infinity,
+    close: () =>
+      new Promise<void>((r) => {
+        child.once('exit', () => r());
+        child.stdin.end();
+      }),
+  };
+}
