@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLoad } from '../load/index.ts';
 import type { RunSession } from '../run/run.ts';
 import { spawnKnownCapacityServer, type KnownCapacityServer } from '../../test/helpers/known-capacity-server.ts';
-import { profileReview } from './profile-review.ts';
+import { checkSmallestCap, profileReview, type ProfileReviewOptions } from './profile-review.ts';
 import type { CapacityProgress } from './progress.ts';
 
 const MiB = 1024 * 1024;
@@ -27,6 +27,39 @@ afterAll(async () => {
   await server.close();
   fs.rmSync(out, { recursive: true, force: true });
 });
+
+
+/** A stand-in stack: load really goes to the server; memory and kills are the model above. */
+function standIn(starts: number[], warmUps: Array<{ capBytes: number; maxS: number }>): NonNullable<ProfileReviewOptions['startStack']> {
+  return async (stack, capBytes, work) => {
+    starts.push(capBytes);
+    let lastRate = 0;
+    const session: RunSession = {
+      runId: `r${starts.length}`,
+      runDir: path.join(out, `r${starts.length}`),
+      stack: { ...stack, appUrl: server.url.replace(/\/$/, '') },
+      signal: new AbortController().signal,
+      load: async (scenario, attach) => {
+        lastRate = scenario.stages[1]!.rate!;
+        // As a Run does: a warm-up `until: steady` is a load of its own (here "steady" after 1 s), the rest follows.
+        if (scenario.stages[0]!.until === 'steady') {
+          warmUps.push({ capBytes, maxS: scenario.stages[0]!.duration });
+          await startLoad({ ...scenario, stages: [{ ...scenario.stages[0]!, until: undefined, duration: 1 }] }, { baseUrl: server.url }).done;
+          const run = startLoad({ ...scenario, stages: scenario.stages.slice(1) }, { baseUrl: server.url });
+          attach?.(run);
+          return { load: await run.done, loadStartT: 1, startT: 0, steadyAtT: 1 };
+        }
+        const run = startLoad(scenario, { baseUrl: server.url });
+        attach?.(run);
+        return { load: await run.done, loadStartT: 0, startT: 0 };
+      },
+      peakWorkingSet: () => Math.min(capBytes, need(lastRate) - 50 * MiB),
+      oomKills: () => (need(lastRate) > capBytes ? ['app'] : []),
+      cacheCounters: async () => undefined,
+    };
+    await work(session);
+  };
+}
 
 describe('profileReview on a stand-in stack', () => {
   it('searches each cap, says what broke, finds the smallest caps and checks 80 % of it', async () => {
@@ -47,34 +80,7 @@ describe('profileReview on a stand-in stack', () => {
       quick: false,
       progress,
       signal: new AbortController().signal,
-      startStack: async (stack, capBytes, work) => {
-        starts.push(capBytes);
-        let lastRate = 0;
-        const session: RunSession = {
-          runId: `r${starts.length}`,
-          runDir: path.join(out, `r${starts.length}`),
-          stack: { ...stack, appUrl: server.url.replace(/\/$/, '') },
-          signal: new AbortController().signal,
-          load: async (scenario, attach) => {
-            lastRate = scenario.stages[1]!.rate!;
-            // As a Run does: a warm-up `until: steady` is a load of its own (here "steady" after 1 s), the rest follows.
-            if (scenario.stages[0]!.until === 'steady') {
-              warmUps.push({ capBytes, maxS: scenario.stages[0]!.duration });
-              await startLoad({ ...scenario, stages: [{ ...scenario.stages[0]!, until: undefined, duration: 1 }] }, { baseUrl: server.url }).done;
-              const run = startLoad({ ...scenario, stages: scenario.stages.slice(1) }, { baseUrl: server.url });
-              attach?.(run);
-              return { load: await run.done, loadStartT: 1, startT: 0, steadyAtT: 1 };
-            }
-            const run = startLoad(scenario, { baseUrl: server.url });
-            attach?.(run);
-            return { load: await run.done, loadStartT: 0, startT: 0 };
-          },
-          peakWorkingSet: () => Math.min(capBytes, need(lastRate) - 50 * MiB),
-          oomKills: () => (need(lastRate) > capBytes ? ['app'] : []),
-          cacheCounters: async () => undefined,
-        };
-        await work(session);
-      },
+      startStack: standIn(starts, warmUps),
     });
     const [small, own] = review.tiers;
     if (process.env.DEBUG_CAPACITY) for (const s of review.steps) console.log(s.tier, s.capBytes, s.rate, s.verdict.outcome, s.verdict.reasons.join("; "), s.measurement.harness);
@@ -117,4 +123,33 @@ describe('profileReview on a stand-in stack', () => {
     expect(fs.readFileSync(path.join(dir, 'capacity-steps.csv'), 'utf8').trim().split('\n').length).toBe(review.steps.length + 1);
     expect(review.seedComparison.filter((r) => r.tier.startsWith('4gb')).map((r) => r.metric)).toContain('max throughput');
   }, 240_000);
+
+  it('checks the smallest cap on its own: found, then a fresh run at it passes and one at 80 % of it fails', async () => {
+    const starts: number[] = [];
+    const warmUps: Array<{ capBytes: number; maxS: number }> = [];
+    const c = await checkSmallestCap({
+      id: 'test-cap-check',
+      profile: '4gb',
+      driver: 'process',
+      outDir: out,
+      sampleIntervalMs: 1000,
+      costs: [],
+      limits: {},
+      timing: { warmupS: 1, measureS: 1, confirmS: 2 },
+      quick: true,
+      progress: { note: () => {}, stepStart: () => {}, stepEnd: () => {} },
+      signal: new AbortController().signal,
+      startStack: standIn(starts, warmUps),
+    });
+    // The stack needs 2000 MiB at 300 req/s: found within 64 MiB above it; 80 % of it is an OOM kill.
+    expect(c.capBytes! - 2000 * MiB).toBeGreaterThanOrEqual(0);
+    expect(c.capBytes! - 2000 * MiB).toBeLessThanOrEqual(64 * MiB);
+    expect(c.search!.trials[0]).toMatchObject({ capBytes: 4096 * MiB, pass: true });
+    expect(c.atCap).toMatchObject({ capBytes: c.capBytes, pass: true });
+    expect(c.at80).toMatchObject({ capBytes: Math.floor((c.capBytes! / MiB) * 0.8) * MiB, pass: false, oomKills: ['app'] });
+    expect(c.holds).toBe(true);
+    // Every trial a fresh stack; the two confirming runs are the last two.
+    expect(starts.slice(-2)).toEqual([c.capBytes, c.at80!.capBytes]);
+    expect(JSON.parse(fs.readFileSync(path.join(c.dir, 'cap-check.json'), 'utf8'))).toMatchObject({ format: 'simulate-cap-check/1', holds: true });
+  }, 120_000);
 });

@@ -9,6 +9,7 @@
  * keep after a failure is said, with its reason. Each cap trial of the smallest-cap search is a fresh stack:
  * how much a stack needs includes its start.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import { loadScenario, type Scenario } from '../load/index.ts';
 import { listProfiles, loadProfile } from '../profile/load-profile.ts';
@@ -496,7 +497,7 @@ async function capTrial(tier: Tier, capBytes: number, ctx: TierContext, why: str
   return trial;
 }
 
-async function smallestCapSearch(tier: Tier, ctx: TierContext, peaks: number[], runDirs: Set<string>): Promise<SmallestCap> {
+async function smallestCapSearch(tier: Tier, ctx: TierContext, peaks: number[], runDirs: Set<string>, opts: { margin: boolean } = { margin: true }): Promise<SmallestCap> {
   const trials = new Map<number, CapTrialRecord>();
   const maxCap = tier.capBytes * 2;
   const tryCap = async (cap: number, why: string) => {
@@ -521,7 +522,7 @@ async function smallestCapSearch(tier: Tier, ctx: TierContext, peaks: number[], 
 
   // 2. …and the free-memory margin: start at the peak seen plus the margin, bisect down to the first result.
   let withMargin: number | null = null;
-  if (r1.smallestPassBytes !== null && !ctx.opts.signal.aborted) {
+  if (opts.margin && r1.smallestPassBytes !== null && !ctx.opts.signal.aborted) {
     const known = [...trials.values()].filter((t) => t.passWithMargin).map((t) => t.capBytes);
     const peakAtPass = trials.get(r1.smallestPassBytes)?.peakWorkingSetBytes ?? Math.max(...peaks);
     const second = new CapSearch({ peaks, maxCapBytes: Math.max(maxCap, peakAtPass + tier.stack.targets.minFreeBytes + CAP_GRANULARITY), startBytes: Math.max(...peaks, peakAtPass) + tier.stack.targets.minFreeBytes });
@@ -576,3 +577,64 @@ function seedComparison(rows: TierResult[], tiers: Tier[]): SeedComparisonRow[] 
   return out;
 }
 
+
+export interface CapCheck {
+  profile: string;
+  /** The cap checked: given, or the smallest passing cap the search found. */
+  capBytes: number | null;
+  /** The search that found it (absent when the cap was given). */
+  search?: SmallestCap;
+  /** A fresh run at the cap (must pass) and one at 80 % of it (must fail). */
+  atCap?: CapTrialRecord;
+  at80?: CapTrialRecord;
+  /** The figure holds: the run at the cap passed and the one at 80 % failed. */
+  holds: boolean;
+  dir: string;
+}
+
+/**
+ * The smallest cap checked on its own: for the profile's own tier, find the smallest passing cap (unless
+ * given: `capBytes`), then confirm it with a fresh pair of runs, one at that cap (it must pass) and one at
+ * 80 % of it (it must fail). The free-memory margin search is left out (the review does it). What
+ * `npm run bench:capacity -- --check-cap [SIZE]` runs.
+ */
+export async function checkSmallestCap(opts: ProfileReviewOptions, capBytes?: number): Promise<CapCheck> {
+  const own = loadProfile(opts.profile, { cap: opts.cap });
+  const tier: Tier = { profile: own.name, stack: own, capBytes: own.capBytes, ownTier: true, cost: own.cost ? { monthly: own.cost.monthly, currency: own.cost.currency, source: own.cost.source ?? 'x-simulate.cost' } : null };
+  const limits: StepLimits = {
+    avgLatencyMs: opts.limits.avgLatencyMs ?? own.targets.avgLatencyMs,
+    p99Ms: opts.limits.p99Ms ?? own.targets.p99Ms,
+    maxErrorRate: opts.limits.maxErrorRate ?? own.targets.maxErrorRate,
+  };
+  const baseScenario = await loadScenario(own.scenario);
+  const dir = path.resolve(opts.outDir, opts.id);
+  const runsDir = path.join(dir, 'runs');
+  const files = new CapacityFiles(dir);
+  const review = newCapacityReview({ id: opts.id, mode: 'profile', profile: own.name, target: null, quick: opts.quick, limits, targetRate: own.targets.minRps, timing: opts.timing, notes: ['the smallest cap checked: found (or given), then a fresh run at it and one at 80 % of it'] });
+  const ctx: TierContext = { opts, limits, baseScenario, runsDir, files, review, laterS: 0 };
+  const runDirs = new Set<string>();
+  try {
+    let search: SmallestCap | undefined;
+    let cap = capBytes ?? null;
+    if (cap === null) {
+      // The peak to start from: one fresh stack at the tier's own cap, at the target rate.
+      const first = await capTrial(tier, tier.capBytes, ctx, "the tier's own cap: the peak to start from", runDirs);
+      const peaks = first.peakWorkingSetBytes !== null ? [first.peakWorkingSetBytes] : [];
+      if (!opts.signal.aborted) search = await smallestCapSearch(tier, ctx, peaks, runDirs, { margin: false });
+      if (search) search.trials.unshift(first);
+      cap = search?.noOomLatencyBytes ?? null;
+    }
+    let atCap: CapTrialRecord | undefined;
+    let at80: CapTrialRecord | undefined;
+    if (cap !== null && !opts.signal.aborted) {
+      atCap = await capTrial(tier, cap, ctx, 'confirm: the smallest passing cap, a fresh run', runDirs);
+      if (!opts.signal.aborted) at80 = await capTrial(tier, roundDown(cap * DOWN_STEP, MiB), ctx, 'confirm: 80 % of it, a fresh run', runDirs);
+    }
+    const result: CapCheck = { profile: own.name, capBytes: cap, search, atCap, at80, holds: Boolean(atCap?.pass && at80 && !at80.pass), dir };
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, 'cap-check.json'), `${JSON.stringify({ format: 'simulate-cap-check/1', limits, targetRate: own.targets.minRps, timing: opts.timing, data: opts.data ?? null, ...result }, null, 2)}\n`);
+    return result;
+  } finally {
+    files.close();
+  }
+}

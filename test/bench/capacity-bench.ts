@@ -3,13 +3,32 @@
  * too long for the test suite (a default three-tier review is about 20 minutes here, --quick about 5-10).
  * Runs `simulate capacity` with the arguments given (default: --profile 4gb), then prints how long it took
  * beside the tier table it wrote. Wrap it in the shared heavy lock on a shared machine.
+ *
+ * `npm run bench:capacity -- --check-cap [SIZE] [--profile 4gb] [--data 200m] [--step-time W,M,C]`: the
+ * smallest cap checked on its own: found for the profile's own tier (or SIZE given), then a fresh run at it
+ * (must pass) and one at 80 % of it (must fail). Prints the trials and the pair; exit 0 when it holds.
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { CapacityReview } from '../../src/capacity/review.ts';
+import type { CapacityReview, CapTrialRecord } from '../../src/capacity/review.ts';
+import { checkSmallestCap } from '../../src/capacity/profile-review.ts';
+import { createCapacityProgress } from '../../src/capacity/progress.ts';
+import { QUICK_STEP_TIMING } from '../../src/capacity/step-scenario.ts';
+import { parseCli } from '../../src/cli/args.ts';
+import { abortOnSignals } from '../../src/cli/interrupts.ts';
+import { stackOptions } from '../../src/cli/run-command.ts';
+import { parseSize } from '../../src/profile/sizes.ts';
+import { newRunId } from '../../src/run/run.ts';
 
 const args = process.argv.slice(2);
+const checkAt = args.indexOf('--check-cap');
+if (checkAt >= 0) {
+  const size = args[checkAt + 1] && !args[checkAt + 1]!.startsWith('--') ? args[checkAt + 1] : undefined;
+  const rest = args.filter((_, i) => i !== checkAt && !(size && i === checkAt + 1));
+  process.exit(await checkCap(rest.includes('--profile') ? rest : ['--profile', '4gb', ...rest], size));
+}
+
 const cliArgs = ['capacity', ...(args.includes('--profile') || args.includes('--target') ? [] : ['--profile', '4gb']), ...args];
 const started = Date.now();
 const child = spawn(process.execPath, [path.resolve(import.meta.dirname, '../../src/cli/bin.js'), ...cliArgs], { stdio: ['ignore', 'inherit', 'pipe'] });
@@ -35,3 +54,49 @@ console.log(`\nsimulate ${cliArgs.join(' ')}: exit ${code}, ${seconds.toFixed(0)
 console.log('| tier | cap | rate steps | cap trials | max sustained req/s | smallest cap MiB | verdict |');
 console.log('|---|---|---|---|---|---|---|');
 for (const r of rows) console.log(r);
+
+async function checkCap(cliArgs: string[], size: string | undefined): Promise<number> {
+  const a = parseCli(['capacity', ...cliArgs]);
+  let capBytes: number | undefined;
+  if (size) {
+    const r = parseSize(size);
+    if ('error' in r) {
+      console.error(`--check-cap ${size}: ${r.error} (e.g. --check-cap 1216m)`);
+      return 2;
+    }
+    capBytes = r.bytes;
+  }
+  const interrupts = abortOnSignals();
+  const started = Date.now();
+  try {
+    const c = await checkSmallestCap(
+      {
+        id: `${newRunId()}-cap-check`,
+        ...stackOptions({ ...a, profile: a.profile! }),
+        costs: [],
+        limits: { avgLatencyMs: a.maxAvgMs, p99Ms: a.maxP99Ms, maxErrorRate: a.maxErrorRate },
+        timing: a.stepTime ?? QUICK_STEP_TIMING,
+        quick: true,
+        progress: createCapacityProgress({ json: false, stderr: process.stderr, stdout: process.stdout }),
+        signal: interrupts.signal,
+      },
+      capBytes,
+    );
+    const mib = (b: number | null | undefined) => (b === null || b === undefined ? '-' : `${Math.round(b / 2 ** 20)} MiB`);
+    const row = (t: CapTrialRecord) =>
+      `| ${mib(t.capBytes)} | ${t.why} | ${t.pass ? 'PASS' : 'FAIL'} | ${t.reasons.join('; ') || '-'} | ${mib(t.peakWorkingSetBytes)} | ${t.avgMs.toFixed(1)} | ${t.p99Ms.toFixed(0)} | ${t.oomKills.length ? t.oomKills.join(', ') : '-'} | ${t.warmUp ?? '-'} |`;
+    const seconds = (Date.now() - started) / 1000;
+    console.log(`\nsimulate capacity ${cliArgs.join(' ')} --check-cap${size ? ` ${size}` : ''}: ${seconds.toFixed(0)} s (${(seconds / 60).toFixed(1)} min), in ${c.dir}\n`);
+    console.log('| cap | why | result | reasons | peak working set | avg ms | p99 ms | OOM kills | warm-up |');
+    console.log('|---|---|---|---|---|---|---|---|---|');
+    for (const t of [...(c.search?.trials ?? []), ...[c.atCap, c.at80].filter((t): t is CapTrialRecord => t !== undefined)]) console.log(row(t));
+    console.log(
+      c.capBytes === null
+        ? `\nno cap passed (${c.search?.status ?? 'none'}): nothing to check`
+        : `\nsmallest passing cap ${mib(c.capBytes)}: at it ${c.atCap?.pass ? 'PASS' : 'FAIL'}, at 80 % (${mib(c.at80?.capBytes)}) ${c.at80 ? (c.at80.pass ? 'PASS' : 'FAIL') : 'not run'} → ${c.holds ? 'the figure holds' : 'the figure does NOT hold'}`,
+    );
+    return interrupts.signal.aborted ? 130 : c.holds ? 0 : 1;
+  } finally {
+    interrupts.dispose();
+  }
+}
