@@ -25,7 +25,7 @@ import type { CapacityProgress } from './progress.ts';
 import { newCapacityReview, costPer100, type CapacityReview, type CapTrialRecord, type Cost, type SeedComparisonRow, type SmallestCap, type TierResult } from './review.ts';
 import { searchMaxRate, type StepContext, type StepRecord, type StepRun } from './search-rate.ts';
 import { seedTierForCap } from './seed-tiers.ts';
-import { MEASURED_STAGE_INDEX, steadyWarmupBound, stepScenario, withSteadyWarmup, type StepTiming } from './step-scenario.ts';
+import { MEASURED_STAGE_INDEX, QUICK_STEADY_MAX_S, steadyWarmupBound, stepScenario, withSteadyWarmup, type StepTiming } from './step-scenario.ts';
 
 const MiB = 1024 * 1024;
 const TIER_PROFILES = ['2gb', '4gb', '8gb'];
@@ -213,26 +213,22 @@ async function withStack(tier: Tier, capBytes: number, ctx: TierContext, work: (
 
 /**
  * Run one step's scenario through a session: load figures, then the stack's memory and kills over the step.
- * `steadyMaxS`: the stack is fresh and its data calls for it (the profile's scenario warms up `until: steady`):
- * the warm-up runs until steady state, at most that long, instead of the step's fixed warm-up.
+ * `steady`: the stack is fresh and its data calls for it (the profile's scenario warms up `until: steady`):
+ * first a warm-up until steady state (at most `maxS`, at `rate`), then the step as it would run alone.
  */
-async function stepThrough(s: RunSession, ctx: StepContext, steadyMaxS?: number): Promise<Omit<StepRun, 'stack'>> {
+async function stepThrough(s: RunSession, ctx: StepContext, steady?: { maxS: number; rate: number }): Promise<Omit<StepRun, 'stack'>> {
   let measured: ReturnType<typeof measureLoadStep> | undefined;
   let cacheStart: Promise<{ hits: number; misses: number } | undefined> | undefined;
   let cacheEnd: Promise<{ hits: number; misses: number } | undefined> | undefined;
-  const steady = steadyMaxS !== undefined;
-  // With a steady warm-up the Run hands over the measured stage as a load of its own: stage 0, from second 0.
-  const measuredIndex = steady ? 0 : MEASURED_STAGE_INDEX;
-  const fromS = steady ? 0 : ctx.warmupS;
-  const toS = fromS + ctx.measureS;
-  const scenario = steady ? withSteadyWarmup(ctx.scenario, steadyMaxS) : ctx.scenario;
+  const scenario = steady ? withSteadyWarmup(ctx.scenario, steady.maxS, steady.rate) : ctx.scenario;
+  // With a steady warm-up the Run hands the step's own stages over as a load of their own: same indices, same clock.
   const { loadStartT, startT, steadyAtT } = await s.load(scenario, (run) => {
-    measured = measureLoadStep(run, ctx.rate, ctx.scenario.maxInFlight, { fromS, toS }, measuredIndex);
+    measured = measureLoadStep(run, ctx.rate, ctx.scenario.maxInFlight, { fromS: ctx.warmupS, toS: ctx.warmupS + ctx.measureS });
     run.on('stage', (st) => {
-      if (st.index === measuredIndex) cacheStart = s.cacheCounters();
+      if (st.index === MEASURED_STAGE_INDEX) cacheStart = s.cacheCounters();
     });
     run.on('second', (w) => {
-      if (w.t === toS - 1) cacheEnd = s.cacheCounters();
+      if (w.t === ctx.warmupS + ctx.measureS - 1) cacheEnd = s.cacheCounters();
     });
   });
   const figures = await measured!;
@@ -249,16 +245,24 @@ async function stepThrough(s: RunSession, ctx: StepContext, steadyMaxS?: number)
   };
   const warmedS = loadStartT - startT;
   const warmUp = steady
-    ? steadyAtT !== undefined && steadyAtT <= loadStartT
-      ? `fresh stack: warmed up ${warmedS} s at ${ctx.rate} req/s until steady state`
-      : `fresh stack: warmed up ${warmedS} s at ${ctx.rate} req/s, stopped at its ${steadyMaxS} s bound before steady state (caches still filling)`
+    ? `fresh stack: warmed up ${warmedS} s at ${steady.rate} req/s ${steadyAtT !== undefined && steadyAtT <= loadStartT ? 'until steady state' : `and stopped at its ${steady.maxS} s bound before steady state (caches still filling)`}, then ${ctx.warmupS} s at ${ctx.rate} req/s`
     : undefined;
   return {
     measurement,
     runDir: s.runDir,
     cacheHitRate: before && after && lookups > 0 && after.hits >= before.hits ? (after.hits - before.hits) / lookups : null,
-    ...(steady ? { warmupS: warmedS, warmUp } : {}),
+    ...(steady ? { warmupS: warmedS + ctx.warmupS, warmUp } : {}),
   };
+}
+
+/**
+ * A fresh stack's warm-up to steady state, where the data calls for it (the profile's scenario warms up
+ * `until: steady`): its bound (tighter with --quick) and rate (the tier's target rate, or the step's if lower).
+ */
+function steadyWarmup(ctx: TierContext, tier: Tier, stepRate: number): { maxS: number; rate: number } | undefined {
+  const bound = steadyWarmupBound(ctx.baseScenario);
+  if (bound === undefined) return undefined;
+  return { maxS: ctx.opts.quick ? Math.min(bound, QUICK_STEADY_MAX_S) : bound, rate: Math.min(stepRate, tier.stack.targets.minRps) };
 }
 
 async function tierReview(tier: Tier, ctx: TierContext): Promise<TierResult> {
@@ -294,9 +298,9 @@ async function tierReview(tier: Tier, ctx: TierContext): Promise<TierResult> {
           }
           try {
             // Only the first step on a stack pays the long warm-up: later ones find its caches full.
-            const steadyMaxS = first ? steadyWarmupBound(ctx.baseScenario) : undefined;
-            if (steadyMaxS !== undefined) opts.progress.note(`[${tier.profile} @ ${capLabel(tier.capBytes)}] step ${item.ctx.index}: a fresh stack warms up at ${item.ctx.rate} req/s until steady state (at most ${steadyMaxS} s), then ${item.ctx.measureS} s measured`);
-            const r = await stepThrough(s, item.ctx, steadyMaxS);
+            const steady = first ? steadyWarmup(ctx, tier, item.ctx.rate) : undefined;
+            if (steady) opts.progress.note(`[${tier.profile} @ ${capLabel(tier.capBytes)}] step ${item.ctx.index}: a fresh stack warms up at ${steady.rate} req/s until steady state (at most ${steady.maxS} s), then the step`);
+            const r = await stepThrough(s, item.ctx, steady);
             const use = first ? (stacksStarted === 1 ? 'started' : 'restarted') : 'kept';
             const note = first && stacksStarted > 1 ? reason : keptNote;
             keptNote = undefined;
@@ -464,7 +468,7 @@ async function capTrial(tier: Tier, capBytes: number, ctx: TierContext, why: str
   await withStack(tier, capBytes, ctx, async (s) => {
     runDirs.add(s.runDir);
     // A fresh stack: warmed to steady state where the data calls for it, so its peak is a full cache's.
-    const r = await stepThrough(s, { rate, kind: 'probe', fullLength: false, phase: 'bisecting', index: 0, scenario, warmupS: t.warmupS, measureS: t.measureS }, steadyWarmupBound(ctx.baseScenario));
+    const r = await stepThrough(s, { rate, kind: 'probe', fullLength: false, phase: 'bisecting', index: 0, scenario, warmupS: t.warmupS, measureS: t.measureS }, steadyWarmup(ctx, tier, rate));
     // Kills while the stack started count too: a cap the stack cannot start in does not pass.
     const kills = s.oomKills(0, Number.MAX_SAFE_INTEGER);
     const m = { ...r.measurement, oomKills: kills };

@@ -42,12 +42,17 @@ export function steadyWarmupBound(base: Scenario): number | undefined {
 }
 
 /**
- * The same step with its warm-up running until the stack is at steady state (at most `maxS`), at the step's
- * rate: for the first step on a fresh stack, whose caches are cold. The Run runs that warm-up as a load of
- * its own and stops it at steady state; the measured stage follows at once.
+ * The same step after a warm-up that runs until the stack is at steady state (at most `maxS`) at `warmRate`:
+ * for the first step on a fresh stack, whose caches are cold. The caches fill at the profile's own target
+ * rate (or the step's, if lower): a rate past what the stack sustains would keep them from settling. The
+ * step's own fixed warm-up at its rate follows, then its measured window. The Run runs the steady warm-up as
+ * a load of its own and stops it at steady state; the step's stages follow at once, as they would alone.
  */
-export function withSteadyWarmup(step: Scenario, maxS: number): Scenario {
+export function withSteadyWarmup(step: Scenario, maxS: number, warmRate: number): Scenario {
   const [warm, measured] = step.stages;
   if (!warm || !measured) throw new Error('a step scenario has a warm-up and a measured stage');
-  return { ...step, stages: [{ ...warm, until: 'steady', duration: maxS }, measured] };
+  return { ...step, stages: [{ ...warm, name: 'warm-up to steady state', until: 'steady', duration: maxS, rate: warmRate }, warm, measured] };
 }
+
+/** `--quick` bounds a fresh stack's warm-up to steady state tighter than a scenario's 10 minutes. */
+export const QUICK_STEADY_MAX_S = 240;
