@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseCli } from './args.ts';
 import { inputError } from '../../test/helpers/input-error.ts';
+import { parseFaultFlags } from '../faults/fault-spec.ts';
 
 describe('parseCli', () => {
   it('has defaults', () => {
@@ -146,12 +147,13 @@ describe('parseCli', () => {
 });
 
 describe('--fault', () => {
+  // main.ts passes the fault parser only when a --fault is given (it loads zod).
   it('is repeatable and parsed when the command line is read', () => {
-    const a = parseCli(['--profile', '4gb', '--fault', 'kill postgres@20s', '--fault', 'pause redis@30s+10s']);
+    const a = parseCli(['--profile', '4gb', '--fault', 'kill postgres@20s', '--fault', 'pause redis@30s+10s'], parseFaultFlags);
     expect(a.faults.map((f) => f.text)).toEqual(['kill postgres@20s', 'pause redis@30s+10s']);
   });
   it('a bad one is an input error naming it', () => {
-    expect(() => parseCli(['--profile', '4gb', '--fault', 'kill postgres'])).toThrow(/--fault "kill postgres": no start time/);
+    expect(() => parseCli(['--profile', '4gb', '--fault', 'kill postgres'], parseFaultFlags)).toThrow(/--fault "kill postgres": no start time/);
   });
 
   it('reads --docker-host and --load-from, and refuses the process driver on a remote engine', () => {

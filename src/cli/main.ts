@@ -14,7 +14,9 @@ async function main(argv: string[]): Promise<number> {
     return EXIT.ok;
   }
   const { parseCli } = await import('./args.ts');
-  const args = parseCli(argv);
+  // The fault specs (and zod under them) load only when a fault is asked for.
+  const wantsFaults = argv.some((a) => a === '--fault' || a.startsWith('--fault='));
+  const args = parseCli(argv, wantsFaults ? (await import('../faults/fault-spec.ts')).parseFaultFlags : undefined);
   if (args.help) {
     process.stdout.write(`${HELP}\n`);
     return EXIT.ok;

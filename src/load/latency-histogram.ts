@@ -9,9 +9,9 @@ export function newHistogram(): Histogram {
   return build({ bitBucketSize: 32, numberOfSignificantValueDigits: 3, lowestDiscernibleValue: 1, autoResize: true });
 }
 
-export function mergeHistograms(histograms: Iterable<Histogram>): Histogram {
+export function mergeHistograms(histograms: Iterable<Histogram | undefined>): Histogram {
   const merged = newHistogram();
-  for (const h of histograms) if (h.totalCount > 0) merged.add(h);
+  for (const h of histograms) if (h && h.totalCount > 0) merged.add(h);
   return merged;
 }
 

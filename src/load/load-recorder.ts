@@ -47,6 +47,8 @@ export class LoadRecorder {
   private nextWindow = 0;
   private readonly stages: StageAcc[];
   private readonly seconds: SecondWindow[] = [];
+  /** Histograms of closed seconds, reset, for the next windows (one a second would be garbage to collect). */
+  private readonly spare: Histogram[] = [];
   private inFlight = 0;
   private current = 0;
   /** The window stamped last: nearly every call hits it, so skip the Map lookup. */
@@ -170,7 +172,7 @@ export class LoadRecorder {
     if (t === this.lastT) return this.lastW!;
     let w = this.windows.get(t);
     if (!w) {
-      w = { scheduled: 0, sent: 0, completed: 0, dropped: 0, errors: 0, timeouts: 0, bytes: 0, histogram: newHistogram() };
+      w = this.newWindow();
       this.windows.set(t, w);
     }
     this.lastT = t;
@@ -185,7 +187,7 @@ export class LoadRecorder {
   }
 
   private closeWindow(t: number): void {
-    const w = this.windows.get(t) ?? { scheduled: 0, sent: 0, completed: 0, dropped: 0, errors: 0, timeouts: 0, bytes: 0, histogram: newHistogram() };
+    const w = this.windows.get(t) ?? this.newWindow();
     this.windows.delete(t);
     if (this.lastT === t) {
       this.lastT = -1;
@@ -210,6 +212,14 @@ export class LoadRecorder {
     };
     this.seconds.push(second);
     this.listeners.second(second);
+    // Kept without its histogram (see SecondWindow.histogram): the run's memory stays flat however long it is.
+    delete second.histogram;
+    w.histogram.reset();
+    this.spare.push(w.histogram);
+  }
+
+  private newWindow(): WindowAcc {
+    return { scheduled: 0, sent: 0, completed: 0, dropped: 0, errors: 0, timeouts: 0, bytes: 0, histogram: this.spare.pop() ?? newHistogram() };
   }
 
   private maybeFinalize(s: StageAcc): void {

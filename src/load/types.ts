@@ -44,8 +44,13 @@ export interface SecondWindow {
   /** Response body bytes received in this second. */
   bytes: number;
   latency: LatencySummary;
-  /** Raw histogram (µs) of the requests that ended in this second, for merging. */
-  histogram: Histogram;
+  /**
+   * Raw histogram (µs) of the requests that ended in this second, for merging: there only while the
+   * 'second' event is delivered. The recorder then takes it back and reuses it, so a long run keeps a
+   * few dozen bytes a second (counts and `latency`), not a histogram a second (about 36 KB each); stage
+   * and whole-run percentiles come from the stages' own histograms.
+   */
+  histogram?: Histogram;
 }
 
 /** Locust's percentile columns, in order. */
