@@ -18,6 +18,9 @@ import tls from 'node:tls';
 import type { PlannedRequest } from './request-mix.ts';
 import { ResponseParser } from './http1-response-parser.ts';
 
+/** The one read buffer of all plain-HTTP connections (see Http1Connection). */
+const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
+
 /** What the engine hands the pool per request; the pool fills in `conn`. */
 export interface Exchange {
   req: PlannedRequest;
@@ -48,8 +51,13 @@ export class Http1Connection {
     const { url } = pool;
     const port = Number(url.port) || (url.protocol === 'https:' ? 443 : 80);
     const host = url.hostname.replace(/^\[|\]$/g, '');
+    // Plain HTTP reads into one buffer shared by every connection (`onread`): no Buffer allocated and
+    // no stream machinery per answer. Safe because each read is parsed at once, on this one thread, and
+    // the parser copies whatever it keeps (a head split across reads, an acknowledged write's body).
     this.socket =
-      url.protocol === 'https:' ? tls.connect({ host, port, servername: net.isIP(host) ? undefined : host }) : net.connect({ host, port });
+      url.protocol === 'https:'
+        ? tls.connect({ host, port, servername: net.isIP(host) ? undefined : host })
+        : net.connect({ host, port, onread: { buffer: READ_BUFFER, callback: (n: number, buf: Uint8Array) => this.onData(buf as Buffer, n) } });
     this.socket.setNoDelay(true);
     this.parser = new ResponseParser({
       onResponse: (status, bytes, keepAlive, body) => {
@@ -64,14 +72,7 @@ export class Http1Connection {
         pool.callbacks.done(x, status, bytes, body);
       },
     });
-    this.socket.on('data', (chunk: Buffer) => {
-      this.received = true;
-      try {
-        this.parser.execute(chunk);
-      } catch (err) {
-        this.fail(err as Error);
-      }
-    });
+    if (url.protocol === 'https:') this.socket.on('data', (chunk: Buffer) => this.onData(chunk, chunk.length));
     this.socket.on('error', (err) => this.fail(err));
     this.socket.on('end', () => {
       // A body framed by the connection's end is complete now.
@@ -79,6 +80,16 @@ export class Http1Connection {
       this.fail(new Error('connection closed by the server before the response ended'));
     });
     this.socket.on('close', () => this.fail(new Error('connection closed')));
+  }
+
+  private onData(buf: Buffer, n: number): boolean {
+    this.received = true;
+    try {
+      this.parser.execute(n === buf.length ? buf : buf.subarray(0, n));
+    } catch (err) {
+      this.fail(err as Error);
+    }
+    return true;
   }
 
   write(x: Exchange, head: string): void {
@@ -132,6 +143,27 @@ export class Http1Pool<T extends Exchange> {
   ) {
     this.url = new URL(origin);
     this.hostHeader = this.url.host;
+  }
+
+  /**
+   * Open `n` idle connections before the load's clock starts, as wrk and autocannon connect before
+   * they send: resolves once each is connected or has failed (a server not up yet: its requests then
+   * fail as they would have), or after `maxWaitMs`.
+   */
+  warm(n: number, maxWaitMs = 1000): Promise<void> {
+    const waits: Array<Promise<unknown>> = [];
+    for (let i = 0; i < n && this.open < this.maxConnections && !this.destroyed; i++) {
+      const conn = new Http1Connection(this as unknown as Http1Pool<Exchange>);
+      this.open++;
+      this.idle.push(conn);
+      waits.push(new Promise((resolve) => {
+        conn.socket.once('connect', resolve);
+        conn.socket.once('close', resolve);
+      }));
+    }
+    if (waits.length === 0) return Promise.resolve();
+    let timer: NodeJS.Timeout | undefined;
+    return Promise.race([Promise.all(waits), new Promise((r) => (timer = setTimeout(r, maxWaitMs)))]).then(() => clearTimeout(timer));
   }
 
   /** Connections open (busy or idle). */
