@@ -12,6 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { LOCUST_COLUMNS } from '../src/load/index.ts';
 import { readCsv } from './helpers/csv.ts';
 import { assertNothingLeft } from './helpers/leftovers.ts';
+import { SHORT_SCENARIO, sharedRun } from './helpers/shared-runs.ts';
 import { isRoot, ROOT_SKIP, simulate } from './helpers/stack.ts';
 import { ensureSwap } from './helpers/swap.ts';
 
@@ -25,18 +26,19 @@ function lastRunDir(): string {
 const json = (file: string) => JSON.parse(fs.readFileSync(file, 'utf8'));
 const ESC = '\x1b[';
 
-describe.skipIf(!isRoot)(`the profiles' default scenario (${isRoot ? 'root' : ROOT_SKIP})`, () => {
+describe.skipIf(!isRoot)(`the shipped profiles: 4gb in its default scenario, full-elk in 20 s of its mix (${isRoot ? 'root' : ROOT_SKIP})`, () => {
   it('4gb: every target measured and met, exit 0; summary.csv starts with the Locust columns; no escape codes when piped', async () => {
     // Small data and a short judged stage: the suite's time. The full default (3 GB, 60 s judged) is test/bench/dataset-bench.ts.
-    const r = await simulate(['--profile', '4gb', '--driver', 'process', '--data', '64m', '--duration', '40', '--out', out], { timeoutMs: 400_000 });
+    // The same run report-html.e2e opens in Chromium (started once per suite: helpers/shared-runs.ts).
+    const r = await sharedRun('4gb');
     expect(r.code, r.stderr.slice(-2000)).toBe(0);
     expect(r.stdout + r.stderr).not.toContain(ESC);
-    const dir = lastRunDir();
+    const dir = r.dir;
     const report = json(path.join(dir, 'report.json'));
     expect(report.verdict.model).toBe('open');
     const names = report.verdict.targets.map((t: { name: string }) => t.name);
     expect(names).toEqual(['avg_latency', 'throughput', 'p99_latency', 'error_rate', 'cache_hit_rate', 'growth', 'oom_kills', 'free_memory', 'lost_writes']);
-    // 40 s judged: too short for a growth trend, and said so.
+    // 20 s judged: too short for a growth trend, and said so.
     expect(report.verdict.targets.find((t: { name: string }) => t.name === 'growth').notJudged).toMatch(/needs at least 10 min/);
     for (const t of report.verdict.targets.filter((x: { name: string }) => x.name !== 'growth')) expect(t.measured, t.name).not.toBeNull();
     // Started from the kept dataset, copied cold; the caches read every second.
@@ -58,9 +60,11 @@ describe.skipIf(!isRoot)(`the profiles' default scenario (${isRoot ? 'root' : RO
   }, 420_000);
 
   it('full-elk: the kernel OOM-kills a service inside the run cgroup, each kill matches its kernel record, restarts follow; FAIL, exit 1', async () => {
-    const r = await simulate(['--profile', 'full-elk', '--driver', 'process', '--out', out], { timeoutMs: 400_000 });
+    // A short run on the app's small seed, 20 s of the default mix (the kills come from the stand-ins, not the
+    // data or the load's length); report-html.e2e checks the same run's chart marks each kill.
+    const r = await sharedRun('full-elk');
     expect(r.code, r.stderr.slice(-2000)).toBe(1);
-    const dir = lastRunDir();
+    const dir = r.dir;
     const runId = path.basename(dir);
     const events = readCsv(path.join(dir, 'events.csv'));
     const kills = events.filter((e) => e.event === 'oom-kill');
@@ -90,7 +94,8 @@ describe.skipIf(!isRoot)(`swap inside the cap (${isRoot ? 'root; makes a swap fi
     const removeSwap = ensureSwap();
     expect(removeSwap, 'could not add a swap file (fallocate/mkswap/swapon)').toBeDefined();
     try {
-      const r = await simulate(['--profile', 'full-elk', '--driver', 'process', '--cap', '3g', '--swap', '2g', '--duration', '40', '--out', out], { timeoutMs: 300_000 });
+      // 20 s of load after a 5 s warm-up: the stand-ins fill the 3 GB cap within seconds.
+      const r = await simulate(['--profile', 'full-elk', '--driver', 'process', '--cap', '3g', '--swap', '2g', '--data', 'none', '--scenario', SHORT_SCENARIO, '--out', out], { timeoutMs: 300_000 });
       expect([0, 1]).toContain(r.code);
       const dir = lastRunDir();
       const rows = readCsv(path.join(dir, 'timeseries.csv'));

@@ -2,7 +2,7 @@
  * report.html as a reader sees it: opened from disk in headless Chromium (Debian's, through playwright-core).
  * No console error, no request leaves the file, every chart drew its data (pixels of its series' colours on
  * the canvas), and the memory chart of a run with OOM kills has a red line at each kill. Real runs (a short
- * 4gb run and a short full-elk run) produce their own folders here; synthetic folders check the overlay of
+ * 4gb run and a short full-elk run, shared with profiles.e2e through helpers/shared-runs.ts) give the real reports; synthetic folders check the overlay of
  * `simulate report A B` and `--png`. Screenshots go to test/artifacts/ (git-ignored) for a person to look at.
  */
 import fs from 'node:fs';
@@ -14,6 +14,7 @@ import { writeRunReport } from '../src/report/html/index.ts';
 import { readCsv } from './helpers/csv.ts';
 import { assertNothingLeft } from './helpers/leftovers.ts';
 import { chartPixels, chromium, CHROMIUM_SKIP } from './helpers/report-browser.ts';
+import { sharedRun } from './helpers/shared-runs.ts';
 import { isRoot, REPO, ROOT_SKIP, simulate } from './helpers/stack.ts';
 import { writeSyntheticRun } from './helpers/synthetic-run.ts';
 
@@ -21,10 +22,6 @@ const ARTIFACTS = path.join(REPO, 'test', 'artifacts');
 fs.mkdirSync(ARTIFACTS, { recursive: true });
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'simulate-report-e2e-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
-
-function newestRunDir(out: string): string {
-  return fs.readdirSync(out).map((d) => path.join(out, d)).filter((d) => fs.statSync(d).isDirectory()).sort((a, b) => fs.statSync(b).mtimeMs - fs.statSync(a).mtimeMs)[0];
-}
 
 /** Open a report, check what every report must satisfy, screenshot it; returns the charts' pixels. */
 async function openAndCheck(file: string, screenshot: string) {
@@ -92,10 +89,10 @@ describe.skipIf(!chromium)(`report.html in Chromium, synthetic run folders (${ch
 
 describe.skipIf(!chromium || !isRoot)(`report.html of real runs in Chromium (${!chromium ? CHROMIUM_SKIP : !isRoot ? ROOT_SKIP : 'root, chromium'})`, () => {
   it('4gb: the run writes report.html; no console error, no request, every chart drawn', async () => {
-    const out = path.join(tmp, 'real-4gb');
-    const r = await simulate(['--profile', '4gb', '--driver', 'process', '--data', '64m', '--duration', '20', '--no-tui', '--out', out], { timeoutMs: 400_000 });
+    // The run profiles.e2e judges (started once per suite: helpers/shared-runs.ts).
+    const r = await sharedRun('4gb');
     expect([0, 1], r.stderr.slice(-2000)).toContain(r.code);
-    const dir = newestRunDir(out);
+    const dir = r.dir;
     const file = path.join(dir, 'report.html');
     expect(fs.existsSync(file)).toBe(true);
     const { pixels, text } = await openAndCheck(file, 'real-4gb.png');
@@ -106,10 +103,10 @@ describe.skipIf(!chromium || !isRoot)(`report.html of real runs in Chromium (${!
   }, 420_000);
 
   it('full-elk: the memory chart marks and names each OOM kill of events.csv', async () => {
-    const out = path.join(tmp, 'real-elk');
-    const r = await simulate(['--profile', 'full-elk', '--driver', 'process', '--duration', '30', '--data', 'none', '--no-tui', '--out', out], { timeoutMs: 400_000 });
+    // The run profiles.e2e matches to the kernel's OOM records.
+    const r = await sharedRun('full-elk');
     expect(r.code, r.stderr.slice(-2000)).toBe(1);
-    const dir = newestRunDir(out);
+    const dir = r.dir;
     const kills = readCsv(path.join(dir, 'events.csv')).filter((e) => e.event === 'oom-kill').map((e) => ({ t: Number(e.t_s), service: e.service }));
     expect(kills.length).toBeGreaterThanOrEqual(1);
     const { pixels, text } = await openAndCheck(path.join(dir, 'report.html'), 'real-full-elk.png');
