@@ -1,6 +1,6 @@
 /**
  * `npm run bench:capacity [-- --quick] [-- --profile 4gb --caps 2g,4g]`: a capacity review as a benchmark,
- * too long for the test suite (a default three-tier review is about 20 minutes here, --quick about 5-10).
+ * too long for the test suite (a default three-tier review is about 20 minutes here, --quick about 10 with its two warm-ups to steady state).
  * Runs `simulate capacity` with the arguments given (default: --profile 4gb), then prints how long it took
  * beside the tier table it wrote. Wrap it in the shared heavy lock on a shared machine.
  *
