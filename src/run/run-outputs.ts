@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { MemoryStats } from '../cgroups/cgroup.ts';
+import { heldMemory } from '../cgroups/memory-files.ts';
 import type { SecondWindow } from '../load/index.ts';
 import { basicHostFacts, type HostFacts } from '../monitor/host-facts.ts';
 import { HarnessUsage } from '../monitor/harness-usage.ts';
@@ -70,6 +71,8 @@ export class RunOutputs {
       ]),
       // The caches at work (empty when the stack has no Redis / PostgreSQL, or it did not answer that second).
       'stack_page_cache_mb',
+      // usage less all file cache (anon + shared memory): what the growth trend projects to the cap.
+      'stack_held_mb',
       'redis_used_memory_mb',
       'redis_maxmemory_mb',
       'redis_evicted_keys_per_s',
@@ -131,6 +134,7 @@ export class RunOutputs {
         return m ? [mb(m.workingSet), mb(m.rss), mb(m.cache), mb(m.swap), m.oomKills] : ['', '', '', '', ''];
       }),
       mb(opts.stack?.cache),
+      mb(opts.stack ? heldMemory(opts.stack) : undefined),
       mb(c.redisUsedMemory),
       mb(c.redisMaxmemory),
       per(c.redisEvictedPerS),
