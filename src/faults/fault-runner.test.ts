@@ -1,4 +1,7 @@
+import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { MemoryCgroup } from '../cgroups/cgroup.ts';
 import type { Driver, ServiceAction } from '../drivers/driver.ts';
@@ -6,6 +9,7 @@ import type { RunEvent } from '../model/index.ts';
 import type { Stack } from '../profile/stack.ts';
 import { FaultRunner, prepareProxies } from './fault-runner.ts';
 import { parseFaultText } from './fault-spec.ts';
+import { MemoryHog } from './memory-hog.ts';
 
 function fakeDriver(log: string[]): Driver {
   return {
@@ -75,5 +79,45 @@ describe('FaultRunner', () => {
     const lonely = { services: [svc('redis', {}, port), svc('app', {})] } as unknown as Stack;
     await expect(prepareProxies(lonely, [parseFaultText('loss redis 5%@1s')], () => undefined)).rejects.toThrow(/no other service names redis's port/);
     target.close();
+  });
+
+  it("times a hog's hold from when its cgroup holds the size, not from its start", async () => {
+    // A stand-in cgroup: its procs files are plain files (the hog's shell writes its pid there) and its
+    // usage reaches the size only 600 ms after the hog starts, as a claim slowed by reclaim would.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'simulate-hog-'));
+    const bytes = 4 * 1024 * 1024;
+    let born = 0;
+    const hogCgroup = {
+      path: '/simulate/x/fault-hog-1',
+      procsFiles: () => [path.join(dir, 'cgroup.procs')],
+      stats: async () => {
+        const usage = born && Date.now() - born >= 600 ? bytes : 1024 * 1024;
+        return { usage, peak: usage, oomKills: 0 };
+      },
+      destroy: async () => undefined,
+    };
+    const parent = { child: async () => ((born = Date.now()), hogCgroup) } as unknown as MemoryCgroup;
+    const events: Array<Pick<RunEvent, 'kind' | 'detail'> & { at: number }> = [];
+    const runner = new FaultRunner({ faults: [parseFaultText('hog 4m@0s+0.3s')], driver: fakeDriver([]), parent, runDir: dir, proxies: noProxies, emit: (e) => events.push({ kind: e.kind, detail: e.detail, at: Date.now() }) });
+    fs.mkdirSync(path.join(dir, 'logs'));
+    try {
+      runner.start(Date.now());
+      await new Promise((r) => setTimeout(r, 1500));
+      const [w] = await runner.finish();
+      expect(events.map((e) => e.kind)).toEqual(['fault-start', 'info', 'fault-end']);
+      expect(events[0]!.detail).toMatch(/stress-ng \(pid \d+\) claims 0\.00 GiB in \/simulate\/x\/fault-hog-1, inside the stack's cap; held 0\.3 s once claimed/);
+      expect(events[1]!.detail).toMatch(/holds 0\.00 GiB \(its cgroup's usage\) 0\.[6-9] s after it started; the hold starts now/);
+      expect(events[2]!.detail).toMatch(/stress-ng stopped, held at most 0\.00 GiB \(4 MB, its cgroup's peak\)/);
+      expect(events[2]!.at - events[1]!.at).toBeGreaterThanOrEqual(280);
+      expect(w!.endAt - w!.startAt).toBeGreaterThanOrEqual(880);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('says how far a hog got when it did not hold its size', () => {
+    const GiB = 1024 ** 3;
+    expect(MemoryHog.claimLine({ reached: false, ended: true, heldBytes: 2.5 * GiB, afterMs: 7400 }, 3 * GiB)).toBe('ended 7.4 s after it started, having held at most 2.50 GiB of 3.00 GiB');
+    expect(MemoryHog.claimLine({ reached: false, ended: false, heldBytes: 2.9 * GiB, afterMs: 30000 }, 3 * GiB)).toMatch(/^held 2\.90 GiB of 3\.00 GiB after 30\.0 s/);
   });
 });

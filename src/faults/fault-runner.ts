@@ -117,7 +117,17 @@ export class FaultRunner {
       return;
     }
     this.active.add(a);
-    const left = startAt + spec.durationS * 1000 - Date.now();
+    let holdFrom = startAt;
+    if (a.hog) {
+      // A hog's hold counts from when it holds its size: claiming 3 GiB under the cap took ~10 s here.
+      const c = await a.hog.claimed(undefined, () => this.finished || !this.active.has(a));
+      // The load ended meanwhile: finish() undoes it (and its fault-end says what it held).
+      if (this.finished || !this.active.has(a)) return;
+      this.opts.emit({ kind: 'info', service: a.hog.name, detail: `${spec.text}: ${MemoryHog.claimLine(c, spec.bytes!)}` });
+      if (c.ended) return this.end(a);
+      holdFrom = Date.now();
+    }
+    const left = holdFrom + spec.durationS * 1000 - Date.now();
     this.timers.push(setTimeout(() => this.track(this.end(a)), Math.max(0, left)));
   }
 

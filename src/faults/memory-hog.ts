@@ -5,7 +5,15 @@
  * the same capped parent, so the hog is placed the same way under either.
  *
  * `--vm-keep --vm-hang 0`: touch the memory once and hold it (no CPU spent re-dirtying it on these 2 cores);
- * `--oomable`: a hog the kernel kills stays dead (stress-ng would otherwise respawn it in a loop).
+ * `--vm-populate`: the kernel faults the whole mapping in inside mmap() (MAP_POPULATE), the quickest way to
+ * claim it; `--vm-madvise normal`: without it stress-ng picks a random madvise advice per mapping, so two runs
+ * of the same fault would not claim memory the same way; `--oomable`: a hog the kernel kills stays dead
+ * (stress-ng would otherwise respawn it in a loop).
+ *
+ * Claiming is not instant: under the cap the kernel must first reclaim the stack's page cache, and in this
+ * VM a page never touched before costs the host a fault too. Measured here (4gb stack, 3 GB dataset):
+ * 3 GiB took about 10 s, so a hog timed from its start was stopped before it held its size. The hold
+ * therefore counts from when its cgroup holds the size (`claimed()`), and the report says what it held.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -15,15 +23,36 @@ import type { RunEvent } from '../model/events.ts';
 
 const JOIN_AND_EXEC = 'for f in $SIMULATE_CGROUP_PROCS; do echo $$ > "$f" || exit 125; done; exec "$@"';
 
+/** How long a hog may take to claim its size before its hold starts anyway (the report says how far it got). */
+export const CLAIM_LIMIT_S = 30;
+
+/** `seconds`: how long stress-ng may live at most (we stop it ourselves at the fault's end; this is the backstop). */
 export function hogArgv(bytes: number, seconds: number): string[] {
-  return ['stress-ng', '--vm', '1', '--vm-bytes', `${Math.floor(bytes / 1024)}k`, '--vm-keep', '--vm-hang', '0', '--oomable', '--timeout', `${Math.max(1, Math.ceil(seconds))}s`, '--metrics-brief'];
+  return ['stress-ng', '--vm', '1', '--vm-bytes', `${Math.floor(bytes / 1024)}k`, '--vm-keep', '--vm-hang', '0', '--vm-populate', '--vm-madvise', 'normal', '--oomable', '--timeout', `${Math.max(1, Math.ceil(seconds))}s`, '--metrics-brief'];
 }
+
+export interface Claim {
+  /** The hog's cgroup held its size (within a page table's worth). */
+  reached: boolean;
+  /** The hog is gone (OOM-killed, or it exited) before it held its size. */
+  ended: boolean;
+  /** Most the hog's cgroup held (its peak). */
+  heldBytes: number;
+  afterMs: number;
+}
+
+const GIB = 1024 ** 3;
+const gib = (b: number) => `${(b / GIB).toFixed(2)} GiB`;
+const mb = (b: number) => `${Math.round(b / 1024 / 1024)} MB`;
 
 export class MemoryHog {
   private child?: ChildProcess;
   private cgroup?: MemoryCgroup;
   private killsReported = 0;
   private exited?: Promise<void>;
+  private bytes = 0;
+  private startedAt = 0;
+  private peak = 0;
   readonly name: string;
 
   constructor(
@@ -36,10 +65,12 @@ export class MemoryHog {
   }
 
   async start(bytes: number, seconds: number): Promise<string> {
+    this.bytes = bytes;
+    this.startedAt = Date.now();
     this.cgroup = await this.parent.child(this.name);
     const out = fs.openSync(this.logFile, 'a');
     try {
-      const child = spawn('/bin/sh', ['-c', JOIN_AND_EXEC, 'simulate-join', ...hogArgv(bytes, seconds)], {
+      const child = spawn('/bin/sh', ['-c', JOIN_AND_EXEC, 'simulate-join', ...hogArgv(bytes, CLAIM_LIMIT_S + seconds + 30)], {
         env: { PATH: process.env.PATH ?? '/usr/bin:/bin', SIMULATE_CGROUP_PROCS: this.cgroup.procsFiles().join(' ') },
         stdio: ['ignore', out, out],
         detached: true,
@@ -52,7 +83,43 @@ export class MemoryHog {
     } finally {
       fs.closeSync(out);
     }
-    return `stress-ng (pid ${this.child.pid}) holds ${(bytes / 1024 ** 3).toFixed(2)} GiB in ${this.cgroup.path}, inside the stack's cap`;
+    return `stress-ng (pid ${this.child.pid}) claims ${gib(bytes)} in ${this.cgroup.path}, inside the stack's cap; held ${seconds} s once claimed`;
+  }
+
+  /** The most the hog's cgroup has held so far (bytes), from its own peak counter and our readings. */
+  private async held(): Promise<number> {
+    const st = await this.cgroup?.stats().catch(() => undefined);
+    if (st) this.peak = Math.max(this.peak, st.peak, st.usage);
+    return this.peak;
+  }
+
+  /**
+   * Resolves when the hog's cgroup holds its size, when the hog is gone (OOM-killed), or after `limitMs`;
+   * says which, and what it held. Polls every 250 ms; kills are reported as they are seen.
+   */
+  async claimed(limitMs = CLAIM_LIMIT_S * 1000, stop: () => boolean = () => false): Promise<Claim> {
+    // stress-ng's own two processes add a few MB to the mapping; page tables are charged too. 98 % of the
+    // size held means the mapping is in (MAP_POPULATE faults it in one go; it is then all resident).
+    const goal = this.bytes * 0.98;
+    for (;;) {
+      const heldBytes = await this.held();
+      const afterMs = Date.now() - this.startedAt;
+      if (heldBytes >= goal) return { reached: true, ended: false, heldBytes, afterMs };
+      if (!this.running) {
+        await this.checkKills();
+        return { reached: false, ended: true, heldBytes, afterMs };
+      }
+      if (afterMs >= limitMs || stop()) return { reached: false, ended: false, heldBytes, afterMs };
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+
+  /** One line for the timeline: how the claim went. */
+  static claimLine(c: Claim, bytes: number): string {
+    const s = (c.afterMs / 1000).toFixed(1);
+    if (c.reached) return `holds ${gib(c.heldBytes)} (its cgroup's usage) ${s} s after it started; the hold starts now`;
+    if (c.ended) return `ended ${s} s after it started, having held at most ${gib(c.heldBytes)} of ${gib(bytes)}`;
+    return `held ${gib(c.heldBytes)} of ${gib(bytes)} after ${s} s (the kernel reclaims or stalls instead of granting more); the hold starts now`;
   }
 
   /** Has the kernel killed a process of the hog's cgroup? Report each kill once, named from the kernel's log. */
@@ -86,7 +153,9 @@ export class MemoryHog {
       await this.exited;
     }
     await this.checkKills();
+    const held = await this.held();
     await this.cgroup?.destroy().catch(() => undefined);
-    return wasRunning ? 'stress-ng stopped, its memory freed' : `stress-ng had already ended (${this.killsReported ? 'OOM-killed' : 'exited'})`;
+    const most = `held at most ${gib(held)} (${mb(held)}, its cgroup's peak)`;
+    return wasRunning ? `stress-ng stopped, ${most}; its memory freed` : `stress-ng had already ended (${this.killsReported ? 'OOM-killed' : 'exited'}), ${most}`;
   }
 }
