@@ -60,10 +60,11 @@ describe('bad faults are input errors before anything starts', () => {
 });
 
 describe.skipIf(!isRoot)(`faults under load, process driver (${isRoot ? 'root' : ROOT_SKIP})`, () => {
-  it('kill postgres, pause redis, +latency to redis, a memory hog: each on the timeline with a row; nothing acknowledged lost', async () => {
+  // Every kind in one 50 s load (one stack): the faults follow each other a few seconds apart.
+  const FAULTS = ['kill postgres@10s', 'pause redis@20s+3s', 'latency redis 40ms@25s+2s', 'loss redis 20%@28s+2s', 'hog 256m@31s+2s', 'disk-full redis@34s+2s', 'stop redis@37s+2s', 'restart redis@42s'];
+  it('kill, pause, latency, loss, hog, disk-full, stop, restart: each on the timeline with a row; nothing acknowledged lost', async () => {
     const r = await simulate(
-      ['--profile', '4gb', '--driver', 'process', '--data', '64m', '--duration', '50', '--no-tui', '--out', out,
-        '--fault', 'kill postgres@10s', '--fault', 'pause redis@20s+3s', '--fault', 'latency redis 40ms@27s+3s', '--fault', 'hog 256m@33s+3s', '--fault', 'restart redis@40s'],
+      ['--profile', '4gb', '--driver', 'process', '--data', '64m', '--duration', '50', '--no-tui', '--out', out, ...FAULTS.flatMap((f) => ['--fault', f])],
       { timeoutMs: 500_000 },
     );
     const dir = lastRunDir();
@@ -71,9 +72,9 @@ describe.skipIf(!isRoot)(`faults under load, process driver (${isRoot ? 'root' :
     // Exit code by the verdict, whatever it is.
     expect(r.code, r.stderr.slice(-2000)).toBe(report.verdict.pass ? 0 : 1);
     const { events, starts, ends } = faultEvents(dir);
-    expect(starts.map((e) => e.detail.split(':')[0])).toEqual(['kill postgres@10s', 'pause redis@20s+3s', 'latency redis 40ms@27s+3s', 'hog 256m@33s+3s', 'restart redis@40s']);
-    expect(ends).toHaveLength(5);
-    expect(starts[4]!.detail).toMatch(/stopped and started again: started redis again \(pid \d+\)/);
+    expect(starts.map((e) => e.detail.split(':')[0])).toEqual(FAULTS);
+    expect(ends).toHaveLength(FAULTS.length);
+    const byText = (list: typeof starts, text: string) => list.find((e) => e.detail.startsWith(`${text}:`))!;
     // The kill: SIGKILL to postgres's processes, its exit by SIGKILL, its restart by the policy, ready again.
     const kill = starts[0]!;
     expect(kill.detail).toMatch(/SIGKILL to \d+ processes of postgres/);
@@ -81,12 +82,27 @@ describe.skipIf(!isRoot)(`faults under load, process driver (${isRoot ? 'root' :
     expect(after).toEqual(expect.arrayContaining(['service-exit', 'service-restart', 'service-ready']));
     expect(starts[1]!.detail).toMatch(/SIGSTOP to \d+ process/);
     expect(ends[1]!.detail).toMatch(/SIGCONT/);
-    expect(starts[2]!.detail).toMatch(/user-space proxy .* no netem/);
+    expect(byText(starts, FAULTS[2]!).detail).toMatch(/\+40 ms on each chunk to redis .*user-space proxy .* no netem/);
     expect(events.some((e) => e.event === 'info' && /fault proxy 127\.0\.0\.1:\d+ -> 127\.0\.0\.1:16379/.test(e.detail) && /app REDIS_PORT/.test(e.detail))).toBe(true);
-    expect(starts[3]!.detail).toMatch(/stress-ng \(pid \d+\) holds 0\.25 GiB in \/simulate\/.*\/fault-hog-1/);
+    expect(byText(starts, FAULTS[3]!).detail).toMatch(/20 % of chunks to redis held back 200 ms as a lost segment/);
+    expect(byText(ends, FAULTS[3]!).detail).toMatch(/proxy back to pass-through \(\d+ chunks delayed, \d+ held as lost so far\)/);
+    // The hog: claimed in its own cgroup under the cap, held from when its cgroup held the size, and what it held.
+    expect(byText(starts, FAULTS[4]!).detail).toMatch(/stress-ng \(pid \d+\) claims 0\.25 GiB in \/simulate\/.*\/fault-hog-1/);
+    expect(events.some((e) => e.event === 'info' && /^hog 256m@31s\+2s: holds 0\.2\d GiB \(its cgroup's usage\) [\d.]+ s after it started/.test(e.detail))).toBe(true);
+    expect(byText(ends, FAULTS[4]!).detail).toMatch(/stress-ng stopped, held at most 0\.2\d GiB \(2\d\d MB, its cgroup's peak\)/);
+    // disk-full on the process driver: redis's own small filesystem filled, then emptied.
+    expect(byText(starts, FAULTS[5]!).detail).toMatch(/filled .*redis.* \(its own 4 GiB ext4\): \d+ MB taken, \d+ kB left/);
+    expect(byText(ends, FAULTS[5]!).detail).toMatch(/filler removed: \d+ MB free again/);
+    // stop: held down (no policy restart) until the fault's end started it again.
+    expect(byText(starts, FAULTS[6]!).detail).toMatch(/stopped redis \(SIGTERM\); held down: no restart policy applies/);
+    expect(byText(ends, FAULTS[6]!).detail).toMatch(/started redis again \(pid \d+\)/);
+    const stopT = Number(byText(starts, FAULTS[6]!).t_s);
+    const stopEndT = Number(byText(ends, FAULTS[6]!).t_s);
+    expect(events.filter((e) => e.service === 'redis' && e.event === 'service-restart' && Number(e.t_s) >= stopT && Number(e.t_s) < stopEndT)).toEqual([]);
+    expect(starts[7]!.detail).toMatch(/stopped and started again: started redis again \(pid \d+\)/);
 
     const rows = report.verdict.faults as FaultRow[];
-    expect(rows.map((f) => f.fault)).toEqual(['kill postgres@10s', 'pause redis@20s+3s', 'latency redis 40ms@27s+3s', 'hog 256m@33s+3s', 'restart redis@40s']);
+    expect(rows.map((f) => f.fault)).toEqual(FAULTS);
     expect(rows[0]!.restarts).toBeGreaterThanOrEqual(1);
     for (const f of rows) {
       expect(f.endT).toBeGreaterThanOrEqual(f.startT);
@@ -97,9 +113,11 @@ describe.skipIf(!isRoot)(`faults under load, process driver (${isRoot ? 'root' :
     expect(w.acknowledged).toBeGreaterThan(20);
     expect(w).toMatchObject({ found: w.acknowledged, lost: 0 });
     expect(report.verdict.targets.find((t: { name: string }) => t.name === 'lost_writes')).toMatchObject({ measured: 0, pass: true });
-    expect(r.stdout).toMatch(/Faults \(5\)/);
+    expect(r.stdout).toMatch(/Faults \(8\)/);
     expect(r.stdout).toMatch(/Acknowledged writes: \d+ acknowledged, \d+ found in the database, 0 lost/);
     await assertNothingLeft(path.basename(dir));
+    const { stdout: mounts } = await run('mount');
+    expect(mounts).not.toContain(path.basename(dir));
   }, 520_000);
 });
 
@@ -140,7 +158,7 @@ describe.skipIf(!!dockerSkip)(`faults under load, docker driver${dockerSkip ? ` 
     })();
     const r = await simulate(
       ['--profile', '4gb', '--driver', 'docker', '--data', 'none', '--duration', '50', '--no-tui', '--out', out,
-        '--fault', 'kill redis@8s', '--fault', 'pause app@16s+2s', '--fault', 'stop redis@22s+3s', '--fault', 'loss redis 20%@30s+3s', '--fault', 'disk-full redis@36s+3s', '--fault', 'hog 128m@42s+2s'],
+        '--fault', 'kill redis@8s', '--fault', 'restart app@12s', '--fault', 'pause app@16s+2s', '--fault', 'stop redis@22s+3s', '--fault', 'loss redis 20%@30s+3s', '--fault', 'disk-full redis@36s+3s', '--fault', 'hog 128m@42s+2s'],
       { timeoutMs: 500_000 },
     );
     stop = true;
@@ -150,11 +168,17 @@ describe.skipIf(!!dockerSkip)(`faults under load, docker driver${dockerSkip ? ` 
     expect(deleted, 'the test deleted an acknowledged row').toBeDefined();
     expect(r.code, r.stderr.slice(-2000)).toBe(1);
     const { events, starts, ends } = faultEvents(dir);
-    expect(starts.map((e) => e.detail.split(':')[0])).toEqual(['kill redis@8s', 'pause app@16s+2s', 'stop redis@22s+3s', 'loss redis 20%@30s+3s', 'disk-full redis@36s+3s', 'hog 128m@42s+2s']);
-    expect(ends).toHaveLength(6);
-    expect(starts[5]!.detail).toMatch(/stress-ng \(pid \d+\) holds 0\.13 GiB/);
+    expect(starts.map((e) => e.detail.split(':')[0])).toEqual(['kill redis@8s', 'restart app@12s', 'pause app@16s+2s', 'stop redis@22s+3s', 'loss redis 20%@30s+3s', 'disk-full redis@36s+3s', 'hog 128m@42s+2s']);
+    expect(ends).toHaveLength(7);
+    expect(starts.at(-1)!.detail).toMatch(/stress-ng \(pid \d+\) claims 0\.13 GiB/);
+    expect(ends.at(-1)!.detail).toMatch(/stress-ng stopped, held at most 0\.1\d GiB/);
     expect(starts[0]!.detail).toMatch(/SIGKILL to container \w+'s main process/);
     expect(events.some((e) => e.service === 'redis' && e.event === 'service-restart' && Number(e.t_s) >= Number(starts[0]!.t_s))).toBe(true);
+    // restart (docker restart): the app stopped and started again, and answered its readiness check after.
+    expect(starts[1]!.detail).toMatch(/docker restart \w+/);
+    expect(events.some((e) => e.service === 'app' && e.event === 'service-ready' && Number(e.t_s) >= Number(starts[1]!.t_s))).toBe(true);
+    starts.splice(1, 1);
+    ends.splice(1, 1);
     expect(starts[1]!.detail).toMatch(/docker pause/);
     expect(ends[1]!.detail).toMatch(/docker unpause/);
     expect(starts[2]!.detail).toMatch(/docker stop/);
