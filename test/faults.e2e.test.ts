@@ -14,6 +14,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { dockerAvailable } from '../src/drivers/docker/engine.ts';
 import { readCsv } from './helpers/csv.ts';
 import { assertNothingLeft } from './helpers/leftovers.ts';
+import { PrivateEngine } from './helpers/private-engine.ts';
 import { isRoot, ROOT_SKIP, simulate } from './helpers/stack.ts';
 
 const run = promisify(execFile);
@@ -139,6 +140,63 @@ describe.skipIf(!isRoot)(`simulate itself under faults (${isRoot ? 'root' : ROOT
       fs.rmdirSync(disk);
     }
   }, 160_000);
+});
+
+const dockerdOnPath = await run('dockerd', ['--version']).then(() => true, () => false);
+const engineSkip = !isRoot ? ROOT_SKIP : !dockerdOnPath ? 'no dockerd on PATH (apt-get install docker.io)' : undefined;
+
+describe.skipIf(!!engineSkip)(`simulate itself under faults: the Docker engine restarts mid-run${engineSkip ? ` (skipped: ${engineSkip})` : ''}`, () => {
+  // The test's own engine (live-restore: its containers outlive a restart), never the machine's: that one
+  // serves other runs. The service dies twice: once while the engine is down, once after it is back.
+  it('the events stream is reopened; the exit while it was down and the one after are each counted once', async () => {
+    const engine = new PrivateEngine(true);
+    const profile = PrivateEngine.tmpProfile(['x-simulate:', '  cap: 64m', 'services:', '  idle:', '    restart: always', '    x-simulate:', '      process:', '        command: [/bin/sleep, "600"]', ''].join('\n'));
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'simulate-engine-'));
+    try {
+      await engine.start();
+      await engine.importTinyImage();
+      const running = simulate(['--profile', profile, '--driver', 'docker', '--no-load', '--duration', '30', '--interval', '500', '--no-tui', '--out', dir], { timeoutMs: 120_000, env: { DOCKER_HOST: engine.host } });
+      const eventsNow = () => {
+        const runDir = fs.readdirSync(dir).map((d) => path.join(dir, d)).find((d) => fs.existsSync(path.join(d, 'events.csv')));
+        return runDir ? readCsv(path.join(runDir, 'events.csv')) : [];
+      };
+      const waitFor = async <T,>(what: string, f: () => T | undefined, ms = 30_000): Promise<T> => {
+        for (const until = Date.now() + ms; Date.now() < until; await new Promise((r) => setTimeout(r, 200))) {
+          const v = f();
+          if (v !== undefined) return v;
+        }
+        throw new Error(`waited ${ms / 1000} s for ${what}; events: ${eventsNow().map((e) => `${e.t_s} ${e.service} ${e.event} ${e.detail}`).join(' | ')}`);
+      };
+      const first = await waitFor('the service to start', () => eventsNow().find((e) => e.service === 'idle' && e.event === 'service-start'));
+      await new Promise((r) => setTimeout(r, 1000));
+      await engine.stop();
+      // The engine is down: its container keeps running (live-restore); its process dies now, unseen by any engine.
+      process.kill(Number(first.pid), 'SIGKILL');
+      await new Promise((r) => setTimeout(r, 1500));
+      await engine.start();
+      await waitFor('the events stream to be reopened', () => eventsNow().find((e) => e.event === 'info' && /events stream closed .* reopened/.test(e.detail)));
+      const second = await waitFor('the restart after the death while the engine was down', () => eventsNow().filter((e) => e.service === 'idle' && e.event === 'service-restart').at(0), 20_000);
+      const id = (await engine.docker(['ps', '-q', '--filter', 'label=simulate.run'])).trim().split('\n')[0];
+      expect(id, `a running container after the restart (${second.detail})`).toBeTruthy();
+      const pid = Number((await engine.docker(['inspect', '--format', '{{.State.Pid}}', id!])).trim());
+      expect(pid).toBeGreaterThan(0);
+      process.kill(pid, 'SIGKILL');
+      await waitFor('the second restart', () => (eventsNow().filter((e) => e.service === 'idle' && e.event === 'service-restart').length >= 2 ? true : undefined), 20_000);
+      const r = await running;
+      const events = eventsNow();
+      const runDir = fs.readdirSync(dir).map((d) => path.join(dir, d)).find((d) => fs.existsSync(path.join(d, 'events.csv')))!;
+      expect(r.code, r.stderr.slice(-1500)).toBeLessThan(2);
+      expect(events.filter((e) => e.event === 'info' && /events stream closed/.test(e.detail))).toHaveLength(1);
+      const idle = events.filter((e) => e.service === 'idle').map((e) => e.event);
+      expect(idle.filter((e) => e === 'service-exit'), idle.join(' ')).toHaveLength(2);
+      expect(idle.filter((e) => e === 'service-restart'), idle.join(' ')).toHaveLength(2);
+      await assertNothingLeft(path.basename(runDir));
+    } finally {
+      await engine.destroy();
+      fs.rmSync(dir, { recursive: true, force: true });
+      fs.rmSync(path.dirname(profile), { recursive: true, force: true });
+    }
+  }, 180_000);
 });
 
 const dockerSkip = !isRoot ? ROOT_SKIP : !engine.ok ? `no Docker engine (${engine.reason})` : undefined;
