@@ -41,7 +41,12 @@ interface Running {
   follows: Array<NodeJS.ReadableStream & { destroy?: () => void }>;
   /** Started again by a fault (not by the engine's policy): its `start` event says so. */
   startedByFault?: boolean;
+  /** A death counted from the container's state after the events stream was reopened (ms): its own `die`, if the engine sends it later, is not counted again. */
+  reconciledAt?: number;
 }
+
+/** Marks an event the driver made up from the container's state (a death no events stream heard). */
+const UNSEEN = 'simulate.unseen';
 
 export interface DockerDriverOptions {
   docker?: Docker;
@@ -295,11 +300,42 @@ export class DockerDriver implements Driver {
       { open: async (since) => (await this.docker.getEvents({ ...(since !== undefined ? { since } : {}), filters })) as unknown as NodeJS.ReadableStream },
       (ev) => void this.onEvent(ev),
       (detail) => {
-        if (!this.stopping) this.ctx?.emit({ kind: 'info', detail });
+        if (this.stopping) return;
+        this.ctx?.emit({ kind: 'info', detail });
+        // What no stream heard: a death while the engine was down (with live-restore the engine does not
+        // report it as an event when it comes back), or while it stopped its containers (without). Let the
+        // replayed events of `since` arrive first, then compare each container with what we know.
+        setTimeout(() => void this.reconcile().catch(swallow('docker', 'compare containers after the events stream reopened')), 1500).unref();
       },
     );
     await events.start();
     this.events = { destroy: () => events.close() } as typeof this.events;
+  }
+
+  /**
+   * After the events stream was reopened: a container whose main process is not the one we know died
+   * unheard. Count that death (and the restart, if the engine's policy already started it again) once,
+   * as the events would have.
+   */
+  private async reconcile(): Promise<void> {
+    for (const running of this.running.values()) {
+      if (this.stopping) return;
+      if (running.dead) continue; // its die was heard; a start will follow or not, as events say
+      let state: Docker.ContainerInspectInfo['State'];
+      try {
+        state = (await running.container.inspect()).State;
+      } catch (err) {
+        debug('docker', `${running.handle.name}: inspect after reopen: ${String(err)}`);
+        continue;
+      }
+      if (running.dead || (state.Running && (state.Pid || undefined) === running.handle.pid)) continue;
+      const id = running.handle.containerId!;
+      const at = Date.now();
+      running.reconciledAt = at;
+      const exitCode = state.Running ? undefined : state.ExitCode;
+      await this.onEvent({ Action: 'die', Actor: { ID: id, Attributes: { ...(exitCode !== undefined ? { exitCode: String(exitCode) } : {}), [UNSEEN]: 'true' } }, timeNano: at * 1e6 });
+      if (state.Running) await this.onEvent({ Action: 'start', Actor: { ID: id, Attributes: { [UNSEEN]: 'true' } }, timeNano: at * 1e6 });
+    }
   }
 
   private async onEvent(ev: EngineEvent): Promise<void> {
@@ -320,7 +356,10 @@ export class DockerDriver implements Driver {
       ctx.sampleNow?.();
       return;
     }
+    const unseen = ev.Actor?.Attributes?.[UNSEEN] === 'true';
     if (action === 'die') {
+      // Counted already from the container's state after the stream reopened.
+      if (!unseen && running.reconciledAt !== undefined && at <= running.reconciledAt) return;
       running.dead = true;
       const exitCode = Number(ev.Actor?.Attributes?.exitCode ?? NaN);
       const pid = running.handle.pid;
@@ -348,7 +387,7 @@ export class DockerDriver implements Driver {
         pid,
         oomKilled,
         ...(Number.isNaN(exitCode) ? {} : { exitCode }),
-        detail: `exited with code ${Number.isNaN(exitCode) ? '?' : exitCode}${oomKilled ? ' (OOM-killed)' : ''}; restart policy ${policy}`,
+        detail: `exited with code ${Number.isNaN(exitCode) ? '?' : exitCode}${oomKilled ? ' (OOM-killed)' : ''}; restart policy ${policy}${unseen ? '; no events stream heard it (the engine was restarting): found from the container\'s state when the stream was reopened' : ''}`,
       });
       ctx.sampleNow?.();
       return;
@@ -373,7 +412,7 @@ export class DockerDriver implements Driver {
       running.handle.incarnation = (running.handle.incarnation ?? 0) + 1;
       const byFault = running.startedByFault;
       running.startedByFault = false;
-      ctx.emit({ at, kind: 'service-restart', service, pid, detail: byFault ? 'started again after the fault (docker start)' : `restarted by the engine (policy ${running.handle.spec.restart})` });
+      ctx.emit({ at, kind: 'service-restart', service, pid, detail: byFault ? 'started again after the fault (docker start)' : `restarted by the engine (policy ${running.handle.spec.restart})${unseen ? ', found running again with a new process when the events stream was reopened' : ''}` });
       this.followLogs(running, Math.floor(at / 1000));
     }
   }
