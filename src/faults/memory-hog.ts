@@ -8,7 +8,9 @@
  * `--vm-populate`: the kernel faults the whole mapping in inside mmap() (MAP_POPULATE), the quickest way to
  * claim it; `--vm-madvise normal`: without it stress-ng picks a random madvise advice per mapping, so two runs
  * of the same fault would not claim memory the same way; `--oomable`: a hog the kernel kills stays dead
- * (stress-ng would otherwise respawn it in a loop).
+ * (stress-ng would otherwise respawn it in a loop); `--no-oom-adjust`: stress-ng otherwise sets its
+ * workers' oom_score_adj to 1000 (seen in the kernel's kill record here), volunteering the hog as the OOM
+ * killer's victim whatever the services hold; without it the kernel chooses as it would for any process.
  *
  * Claiming is not instant: under the cap the kernel must first reclaim the stack's page cache, and in this
  * VM a page never touched before costs the host a fault too. Measured here (4gb stack, 3 GB dataset):
@@ -28,7 +30,7 @@ export const CLAIM_LIMIT_S = 30;
 
 /** `seconds`: how long stress-ng may live at most (we stop it ourselves at the fault's end; this is the backstop). */
 export function hogArgv(bytes: number, seconds: number): string[] {
-  return ['stress-ng', '--vm', '1', '--vm-bytes', `${Math.floor(bytes / 1024)}k`, '--vm-keep', '--vm-hang', '0', '--vm-populate', '--vm-madvise', 'normal', '--oomable', '--timeout', `${Math.max(1, Math.ceil(seconds))}s`, '--metrics-brief'];
+  return ['stress-ng', '--vm', '1', '--vm-bytes', `${Math.floor(bytes / 1024)}k`, '--vm-keep', '--vm-hang', '0', '--vm-populate', '--vm-madvise', 'normal', '--oomable', '--no-oom-adjust', '--timeout', `${Math.max(1, Math.ceil(seconds))}s`, '--metrics-brief'];
 }
 
 export interface Claim {
