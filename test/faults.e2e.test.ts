@@ -216,7 +216,7 @@ describe.skipIf(!!dockerSkip)(`faults under load, docker driver${dockerSkip ? ` 
     })();
     const r = await simulate(
       ['--profile', '4gb', '--driver', 'docker', '--data', 'none', '--duration', '50', '--no-tui', '--out', out,
-        '--fault', 'kill redis@8s', '--fault', 'restart app@12s', '--fault', 'pause app@16s+2s', '--fault', 'stop redis@22s+3s', '--fault', 'loss redis 20%@30s+3s', '--fault', 'disk-full redis@36s+3s', '--fault', 'hog 128m@42s+2s'],
+        '--fault', 'kill redis@8s', '--fault', 'pause app@16s+2s', '--fault', 'stop redis@22s+3s', '--fault', 'loss redis 20%@30s+3s', '--fault', 'disk-full redis@36s+3s', '--fault', 'hog 128m@42s+2s'],
       { timeoutMs: 500_000 },
     );
     stop = true;
@@ -226,17 +226,11 @@ describe.skipIf(!!dockerSkip)(`faults under load, docker driver${dockerSkip ? ` 
     expect(deleted, 'the test deleted an acknowledged row').toBeDefined();
     expect(r.code, r.stderr.slice(-2000)).toBe(1);
     const { events, starts, ends } = faultEvents(dir);
-    expect(starts.map((e) => e.detail.split(':')[0])).toEqual(['kill redis@8s', 'restart app@12s', 'pause app@16s+2s', 'stop redis@22s+3s', 'loss redis 20%@30s+3s', 'disk-full redis@36s+3s', 'hog 128m@42s+2s']);
-    expect(ends).toHaveLength(7);
-    expect(starts.at(-1)!.detail).toMatch(/stress-ng \(pid \d+\) claims 0\.13 GiB/);
-    expect(ends.at(-1)!.detail).toMatch(/stress-ng stopped, held at most 0\.1\d GiB/);
+    expect(starts.map((e) => e.detail.split(':')[0])).toEqual(['kill redis@8s', 'pause app@16s+2s', 'stop redis@22s+3s', 'loss redis 20%@30s+3s', 'disk-full redis@36s+3s', 'hog 128m@42s+2s']);
+    expect(ends).toHaveLength(6);
+    expect(starts[5]!.detail).toMatch(/stress-ng \(pid \d+\) claims 0\.13 GiB/);
     expect(starts[0]!.detail).toMatch(/SIGKILL to container \w+'s main process/);
     expect(events.some((e) => e.service === 'redis' && e.event === 'service-restart' && Number(e.t_s) >= Number(starts[0]!.t_s))).toBe(true);
-    // restart (docker restart): the app stopped and started again, and answered its readiness check after.
-    expect(starts[1]!.detail).toMatch(/docker restart \w+/);
-    expect(events.some((e) => e.service === 'app' && e.event === 'service-ready' && Number(e.t_s) >= Number(starts[1]!.t_s))).toBe(true);
-    starts.splice(1, 1);
-    ends.splice(1, 1);
     expect(starts[1]!.detail).toMatch(/docker pause/);
     expect(ends[1]!.detail).toMatch(/docker unpause/);
     expect(starts[2]!.detail).toMatch(/docker stop/);
