@@ -4,17 +4,34 @@
  * to it through ssh alone; the test looks at it through its socket file to check what is (not) there.
  * Runs under the heavy lock (it starts a daemon and copies an image). Everything it makes, it removes.
  */
-import { hostname } from 'node:os';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import path from 'node:path';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { remoteEngineDown, remoteEngineUnavailable, remoteEngineUp, testBedLeftovers, type RemoteEngine } from './helpers/remote-engine.ts';
-import { simulate } from './helpers/stack.ts';
+import { BIN, REPO, simulate } from './helpers/stack.ts';
+import { readCsv } from './helpers/csv.ts';
 import { chooseEngine, closeEngines } from '../src/drivers/docker/engine-info.ts';
 import { parseDockerHost } from '../src/drivers/docker/docker-host.ts';
 import { connectEngine, requireEngine, sshDialer } from '../src/drivers/docker/engine.ts';
 import { roleImage } from '../src/drivers/docker/local-images.ts';
 
 const why = remoteEngineUnavailable();
+const out = fs.mkdtempSync(path.join(tmpdir(), 'simulate-remote-'));
+const lastRunDir = () =>
+  fs
+    .readdirSync(out)
+    .map((d) => path.join(out, d))
+    .filter((d) => fs.statSync(d).isDirectory())
+    .sort((a, b) => fs.statSync(b).mtimeMs - fs.statSync(a).mtimeMs)[0]!;
+/** Containers and volumes of ours on the remote engine (the test's own look through its socket). */
+async function oursThere(): Promise<string[]> {
+  const cs = await look.listContainers({ all: true, filters: { label: ['simulate.run'] } });
+  const { Volumes } = await look.listVolumes({ filters: { label: ['simulate.run'] } });
+  return [...cs.map((c) => `container ${c.Names[0]}`), ...(Volumes ?? []).map((v) => `volume ${v.Name}`)];
+}
 let bed: RemoteEngine;
 /** The test's own view of the remote engine (its socket file): never what the tool uses. */
 let look: Docker;
@@ -32,6 +49,7 @@ describe.skipIf(Boolean(why))(`a Docker engine reached over ssh${why ? ` (skippe
   }, 150_000);
 
   afterAll(() => {
+    fs.rmSync(out, { recursive: true, force: true });
     closeEngines();
     remoteEngineDown();
     // The test bed's own teardown: nothing of it is left on this machine.
@@ -80,6 +98,8 @@ describe.skipIf(Boolean(why))(`a Docker engine reached over ssh${why ? ` (skippe
   }, 60_000);
 
   it('copies the local images there once (one gzip\'d layer), then only tags them', async () => {
+    // A fresh server: whatever an earlier use of the test bed loaded goes first.
+    for (const img of await look.listImages()) await look.getImage(img.Id).remove({ force: true });
     const first = await simulate(['setup', '--driver', 'docker', '--docker-host', bed.dockerHost, '--ssh-key', bed.sshKey], { timeoutMs: 600_000 });
     expect(first.code, first.stderr).toBe(0);
     const copy = JSON.parse(first.stdout.trim().split('\n').pop()!).copy;
@@ -115,4 +135,73 @@ describe.skipIf(Boolean(why))(`a Docker engine reached over ssh${why ? ` (skippe
       await theirs.remove({ force: true });
     }
   }, 120_000);
+
+  it('runs the 4gb profile there: judged, run.json names the server, memory from the stats stream, nothing left there', async () => {
+    const r = await simulate(['--profile', '4gb', '--driver', 'docker', '--docker-host', bed.dockerHost, '--ssh-key', bed.sshKey, '--data', 'none', '--duration', '20', '--no-tui', '--out', out], { timeoutMs: 420_000 });
+    // Judged: 0 (targets met) or 1 (a target missed, named); not an error.
+    expect([0, 1], r.stderr.slice(-2000)).toContain(r.code);
+    const dir = lastRunDir();
+    const run = JSON.parse(fs.readFileSync(path.join(dir, 'run.json'), 'utf8'));
+    expect(run.driver).toBe('docker');
+    expect(run.dockerHost).toMatchObject({ url: bed.dockerHost, cgroupDriver: 'cgroupfs' });
+    expect(run.dockerHost.kernel).toBeTruthy();
+    expect(['1', '2']).toContain(run.dockerHost.cgroupVersion);
+    // No --cap: the server's memory is the cap.
+    expect(run.dockerHost.memoryBytes).toBeGreaterThan(1024 ** 3);
+    expect(run.capBytes).toBe(run.dockerHost.memoryBytes);
+    expect(run.dockerHost.inUseByOthersAtStartBytes).toBeGreaterThan(0);
+    expect(run.loadFrom).toMatch(/^here: this machine's 127\.0\.0\.1:\d+, carried by ssh to 127\.0\.0\.1:8000 on ssh:\/\//);
+    const report = JSON.parse(fs.readFileSync(path.join(dir, 'report.json'), 'utf8'));
+    expect(report.verdict.targets.length).toBeGreaterThan(3);
+    // Requests went through the forward and were answered there.
+    const summary = readCsv(path.join(dir, 'summary.csv'));
+    const total = summary.find((row) => row.Name === 'Aggregated')!;
+    expect(Number(total['Request Count'])).toBeGreaterThan(100);
+    expect(Number(total['Failure Count'])).toBeLessThan(Number(total['Request Count']) * 0.05);
+    // Each service's memory, read from the engine's stats stream (not this machine's cgroup files).
+    const rows = readCsv(path.join(dir, 'timeseries.csv'));
+    const appColumn = Object.keys(rows[0]!).find((k) => /^app_working_set_mb$/.test(k))!;
+    expect(appColumn).toBeDefined();
+    expect(Math.max(...rows.map((row) => Number(row[appColumn]) || 0))).toBeGreaterThan(10);
+    expect(Math.max(...rows.map((row) => Number(row.stack_working_set_mb) || 0))).toBeGreaterThan(50);
+    expect(await oursThere()).toEqual([]);
+  }, 450_000);
+
+  it('--cap caps a cgroup on the server through a helper container; an OOM kill there is seen and named', async () => {
+    const r = await simulate(['--profile', 'test/fixtures/profiles/hog.yml', '--driver', 'docker', '--docker-host', bed.dockerHost, '--ssh-key', bed.sshKey, '--cap', '64m', '--no-load', '--duration', '10', '--no-tui', '--out', out], { timeoutMs: 240_000 });
+    expect(r.code, r.stderr.slice(-2000)).toBe(1); // an OOM kill misses the targets
+    const dir = lastRunDir();
+    const run = JSON.parse(fs.readFileSync(path.join(dir, 'run.json'), 'utf8'));
+    expect(run.capBytes).toBe(64 * 1024 ** 2);
+    expect(run.dockerHost.cap).toMatch(/helper container \(--cap\)/);
+    expect(run.cgroup).toBe(`/simulate/${run.runId}`);
+    const kills = readCsv(path.join(dir, 'events.csv')).filter((e) => e.event === 'oom-kill');
+    expect(kills).toHaveLength(1);
+    expect(kills[0]!.service).toBe('hog');
+    expect(kills[0]!.detail).toMatch(/engine: container [0-9a-f]{12} exit 137, OOM kill by/);
+    // The server's cgroup (this test bed shares this machine's /sys/fs/cgroup) is gone with the run.
+    expect(fs.existsSync(`/sys/fs/cgroup/memory/simulate/${run.runId}`)).toBe(false);
+    expect(await oursThere()).toEqual([]);
+  }, 260_000);
+
+  it('a SIGKILLed run leaves its containers there; the next `simulate down --docker-host` removes them', async () => {
+    const child = spawn(process.execPath, [BIN, '--profile', 'test/fixtures/profiles/pg-redis.yml', '--driver', 'docker', '--docker-host', bed.dockerHost, '--ssh-key', bed.sshKey, '--no-load', '--duration', '300', '--no-tui', '--out', out], { cwd: REPO, stdio: 'ignore' });
+    try {
+      const deadline = Date.now() + 180_000;
+      let running = 0;
+      while (Date.now() < deadline && running < 2) {
+        running = (await look.listContainers({ filters: { label: ['simulate.role=service'] } })).length;
+        if (running < 2) await new Promise((r) => setTimeout(r, 1000));
+      }
+      expect(running, 'both services running on the server before the kill').toBe(2);
+    } finally {
+      child.kill('SIGKILL');
+    }
+    await new Promise((r) => child.once('exit', r));
+    expect((await oursThere()).length).toBeGreaterThanOrEqual(2);
+    const r = await simulate(['down', '--docker-host', bed.dockerHost, '--ssh-key', bed.sshKey]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/removed [2-9] container\(s\) and \d+ volume\(s\) of run\(s\) \d{8}-\d{6}-[0-9a-f]{4} on ssh:\/\//);
+    expect(await oursThere()).toEqual([]);
+  }, 300_000);
 });

@@ -5,7 +5,7 @@ import type { CliArgs } from './args.ts';
 import { abortOnSignals } from './interrupts.ts';
 
 /** What `simulate` and `simulate up` both take from the command line about the stack. */
-export function stackOptions(args: CliArgs & { profile: string }): Pick<RunOptions, 'profile' | 'driver' | 'cap' | 'swap' | 'cpus' | 'outDir' | 'model' | 'sampleIntervalMs' | 'overrides' | 'data'> {
+export function stackOptions(args: CliArgs & { profile: string }): Pick<RunOptions, 'profile' | 'driver' | 'cap' | 'swap' | 'cpus' | 'outDir' | 'model' | 'sampleIntervalMs' | 'overrides' | 'data' | 'loadFrom'> {
   return {
     profile: args.profile,
     driver: args.driver,
@@ -17,6 +17,7 @@ export function stackOptions(args: CliArgs & { profile: string }): Pick<RunOptio
     sampleIntervalMs: args.intervalMs,
     overrides: args.overrides,
     data: args.data,
+    loadFrom: args.loadFrom,
   };
 }
 

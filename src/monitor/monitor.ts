@@ -21,8 +21,8 @@ export interface MonitorOptions {
   emit: (e: Omit<RunEvent, 'at' | 't'> & { at?: number }) => void;
   onSample: (s: Sample) => void;
   intervalMs: number;
-  /** cgroup v2 has per-cgroup PSI; v1 only the system's. */
-  psiFile?: string;
+  /** cgroup v2 has per-cgroup PSI; v1 only the system's (undefined). null: none (a remote engine's stack). */
+  psiFile?: string | null;
 }
 
 export class Monitor {
@@ -57,7 +57,7 @@ export class Monitor {
 
   async sample(): Promise<Sample> {
     const at = Date.now();
-    const [stack, psi] = await Promise.all([this.opts.parent.stats(), readPsi(this.opts.psiFile).catch(swallow('monitor', 'read PSI'))]);
+    const [stack, psi] = await Promise.all([this.opts.parent.stats(), this.opts.psiFile === null ? undefined : readPsi(this.opts.psiFile).catch(swallow('monitor', 'read PSI'))]);
     const services = new Map<string, MemoryStats>();
     await Promise.all(
       this.opts.handles().map(async (h) => {

@@ -4,7 +4,7 @@
  */
 import type { Driver, DriverName } from '../drivers/driver.ts';
 import { ProcessDriver } from '../drivers/process/process-driver.ts';
-import { EnvironmentError } from '../errors.ts';
+import { EnvironmentError, InputError } from '../errors.ts';
 import type { Stack } from '../profile/stack.ts';
 import type { DockerReaper } from './run-registry.ts';
 import { chosenEngine } from '../drivers/docker/engine-info.ts';
@@ -42,4 +42,16 @@ export function dockerReaper(driver: DriverName, report?: (r: ReapResult) => voi
     report?.(r);
     return r.containers;
   };
+}
+
+/** A run on another machine's engine (--docker-host ssh://…), or undefined for this machine's. */
+export async function remoteRun(stack: Stack, opts: { capGiven: boolean; loadFrom: 'here' | 'remote'; faults: number }) {
+  const host = chosenEngine();
+  if (!host || host.kind === 'unix') {
+    if (opts.loadFrom === 'remote') throw new InputError('--load-from remote needs --docker-host', 'leave it out for a local run');
+    return undefined;
+  }
+  if (opts.faults) throw new InputError(`--fault on a remote engine (${host.url}) is not built yet`, 'run faults against the local engine (leave out --docker-host)');
+  const { prepareRemoteRun } = await import('../drivers/docker/remote-run.ts');
+  return prepareRemoteRun(host, stack, opts);
 }

@@ -28,7 +28,7 @@ import { debug } from '../util/debug.ts';
 import { secondSpan } from '../verdict/spans.ts';
 import { checkMoment, missedText, type Span, type TargetDef } from '../verdict/targets.ts';
 import { computeVerdict } from '../verdict/verdict.ts';
-import { chooseDriver, dockerReaper } from './choose-driver.ts';
+import { chooseDriver, dockerReaper, remoteRun } from './choose-driver.ts';
 import { prometheusUrl } from './prometheus-alerts.ts';
 import { AlertTracker, AlertWatcher, type AlertSpan } from './alert-watcher.ts';
 import { SteadyStateDetector } from './steady-state.ts';
@@ -77,6 +77,8 @@ export interface RunOptions {
   signal: AbortSignal;
   /** Instead of a scenario: a workflow that runs its own loads while the stack is up (see RunSpec.session). */
   session?: (s: RunSession) => Promise<void>;
+  /** With --docker-host: where the load comes from (here, through ssh; or remote, not built yet). */
+  loadFrom?: 'here' | 'remote';
 }
 
 /** What a whole-run workflow may do with a Run's stack while it is up. */
@@ -152,6 +154,13 @@ export interface RunDeps {
   monitor?: (opts: MonitorOptions) => RunMonitor;
   /** Default: fail when a port the stack needs is taken. */
   checkPorts?: (stack: Stack) => Promise<void>;
+  /**
+   * The stack as this process reaches it, when that differs from where it runs (a remote engine: its
+   * ports are listeners on this machine's 127.0.0.1 carried over ssh). Default: the stack itself.
+   */
+  here?: Stack;
+  /** Released after the teardown (a remote engine's forwards). */
+  dispose?: () => Promise<void>;
 }
 
 export type RunMonitor = Pick<Monitor, 'start' | 'stop' | 'sample'>;
@@ -215,6 +224,24 @@ export async function runSimulation(opts: RunOptions): Promise<RunResult> {
       loadS: scenario ? timedStages(scenario).reduce((a, st) => a + st.duration, 0) : (opts.durationS ?? 60),
     });
   }
+  // --docker-host ssh://…: the stack runs on that server; its cgroups, ports and memory are its own.
+  const remote = await remoteRun(stack, { capGiven: opts.cap !== undefined, loadFrom: opts.loadFrom ?? 'here', faults: faults.length });
+  if (remote) {
+    await reap({ docker: dockerReaper('docker') });
+    // A dropped ssh connection ends the run (as an interruption, its reason on the timeline); what it
+    // left there is reaped on the next connection (the reaper above, or `simulate down --docker-host`).
+    const stop = new AbortController();
+    if (opts.signal.aborted) stop.abort();
+    else opts.signal.addEventListener('abort', () => stop.abort(), { once: true });
+    const spec = { ...runSpec(opts, { runId, workDir, stack, scenario, faults }), signal: stop.signal };
+    spec.meta = { ...spec.meta, ...remote.meta };
+    const run = new Run(spec, { cgroups: remote.cgroups, driver: remote.driver, here: remote.here, checkPorts: async () => undefined, dispose: remote.dispose });
+    remote.onDrop((reason) => {
+      run.emit({ kind: 'info', detail: `${reason}: the run ends; what it left there goes at the next connection` });
+      stop.abort();
+    });
+    return run.execute();
+  }
   const cg = await detectCgroups();
   if (!cg.canWrite) throw new EnvironmentError(cg.reason ?? 'cannot create cgroups', 'run as root, or in a delegated cgroup (systemd-run --user --scope -p Delegate=yes)');
   const driver = await chooseDriver(opts.driver, stack);
@@ -222,12 +249,13 @@ export async function runSimulation(opts: RunOptions): Promise<RunResult> {
   // What a killed earlier run left behind goes first.
   await reap({ docker: dockerReaper(driver.name) });
 
-  const spec: RunSpec = {
-    runId,
-    runDir: path.resolve(opts.outDir, runId),
-    workDir,
-    stack,
-    scenario,
+  return new Run(runSpec(opts, { runId, workDir, stack, scenario, faults }), { cgroups: systemCgroups(cg), driver }).execute();
+}
+
+function runSpec(opts: RunOptions, parts: Pick<RunSpec, 'runId' | 'workDir' | 'stack' | 'scenario' | 'faults'>): RunSpec {
+  return {
+    ...parts,
+    runDir: path.resolve(opts.outDir, parts.runId),
     model: opts.model,
     sampleIntervalMs: opts.sampleIntervalMs,
     watchS: opts.durationS,
@@ -235,10 +263,8 @@ export async function runSimulation(opts: RunOptions): Promise<RunResult> {
     csvFile: opts.csvFile,
     reporter: opts.reporter,
     signal: opts.signal,
-    faults,
     session: opts.session,
   };
-  return new Run(spec, { cgroups: systemCgroups(cg), driver }).execute();
 }
 
 export class Run {
@@ -303,15 +329,18 @@ export class Run {
   readonly runDir: string;
   readonly workDir: string;
   readonly stack: Stack;
+  /** Where this process talks to the stack's ports (see RunDeps.here). */
+  private readonly here: Stack;
 
   constructor(
     readonly spec: RunSpec,
     readonly deps: RunDeps = {},
   ) {
     ({ runId: this.runId, runDir: this.runDir, workDir: this.workDir, stack: this.stack } = spec);
+    this.here = deps.here ?? spec.stack;
     this.state = initialState({ runId: spec.runId, stack: spec.stack, driver: deps.driver?.name ?? 'process', cgroupVersion: deps.cgroups?.version ?? 1, startedAt: Date.now() });
     this.outputs = new RunOutputs(spec.runDir, spec.stack, (err, file) => this.onOutputError(err, file));
-    this.databaseUrl = spec.stack.services.find((s) => s.name === spec.stack.appService)?.environment.DATABASE_URL;
+    this.databaseUrl = this.here.services.find((s) => s.name === spec.stack.appService)?.environment.DATABASE_URL;
     if (spec.scenario?.requests.some((r) => r.ack) && spec.model === 'open') this.acks = new AckLog();
     // A Ctrl-C that came while the profile was loading or the reaper ran counts too.
     if (spec.signal.aborted) this.internal.abort();
@@ -387,7 +416,7 @@ export class Run {
       this.writeRunJson();
 
       if (this.parent) {
-        if (stack.metricsPort) this.exporter = await startMetricsExporter(stack.metricsPort, () => this.state);
+        if (this.here.metricsPort) this.exporter = await startMetricsExporter(this.here.metricsPort, () => this.state);
         this.startMonitor();
       }
       if (deps.driver && this.parent && spec.faults?.length) {
@@ -414,9 +443,9 @@ export class Run {
       this.throwIfAborted();
       this.state.phase = 'running';
       if (this.parent) {
-        const targets = serviceStatsTargets(stack);
+        const targets = serviceStatsTargets(this.here);
         if (targets.redis || targets.pgUrl) this.stats = new ServiceStatsPoller(targets);
-        const prom = prometheusUrl(stack);
+        const prom = prometheusUrl(this.here);
         if (prom && !spec.detach) {
           this.alertWatcher = new AlertWatcher(prom, new AlertTracker((ms) => this.t(ms), this.emit));
           this.alertWatcher.start();
@@ -436,7 +465,7 @@ export class Run {
         if (stack.appService) {
           // Over the judged stages only: the counters were read when the first of them began.
           const before = await this.cacheAtJudgedStart;
-          const after = await readCacheCounters(stack.appUrl);
+          const after = await readCacheCounters(this.here.appUrl);
           cacheRate = cacheHitRate(before, after);
           this.app = appFigures(before, after);
         }
@@ -540,6 +569,7 @@ export class Run {
     return {
       runId: this.runId,
       pid: process.pid,
+      dockerHost: (this.spec.meta?.dockerHost as { url?: string } | undefined)?.url,
       pidStart: processStart(process.pid) ?? '',
       detached: Boolean(this.spec.detach),
       driver: this.deps.driver?.name ?? 'process',
@@ -562,7 +592,8 @@ export class Run {
       handles: () => this.deps.driver?.handles() ?? [],
       emit: this.emit,
       intervalMs: this.spec.sampleIntervalMs,
-      psiFile: this.state.cgroupVersion === 2 ? path.join(this.parent!.dir, 'memory.pressure') : undefined,
+      // A remote stack's PSI is the server's, which this machine's /proc does not show.
+      psiFile: this.deps.here ? null : this.state.cgroupVersion === 2 ? path.join(this.parent!.dir, 'memory.pressure') : undefined,
       onSample: (s) => this.onSample(s),
     };
     this.monitor = this.deps.monitor ? this.deps.monitor(opts) : new Monitor(opts);
@@ -660,7 +691,7 @@ export class Run {
         return peak;
       },
       oomKills: (fromT, toT) => this.eventLog.filter((e) => e.kind === 'oom-kill' && inRange(e.t, fromT, toT)).map((e) => e.service ?? '?'),
-      cacheCounters: () => (this.stack.appService ? readCacheCounters(this.stack.appUrl) : Promise.resolve(undefined)),
+      cacheCounters: () => (this.stack.appService ? readCacheCounters(this.here.appUrl) : Promise.resolve(undefined)),
     };
   }
 
@@ -686,7 +717,7 @@ export class Run {
     const loadStart = Date.now();
     this.loadStartT = this.t(loadStart);
     this.loadRunning = true;
-    const run = startLoad(scenario, { baseUrl: this.stack.appUrl, model: this.spec.model, signal: this.internal.signal, allowRemote: this.spec.allowRemote, onAck: this.acks?.record });
+    const run = startLoad(scenario, { baseUrl: this.here.appUrl, model: this.spec.model, signal: this.internal.signal, allowRemote: this.spec.allowRemote, onAck: this.acks?.record });
     attach?.(run);
     // Faults are timed from the start of the load that is judged: after an `until: steady` warm-up.
     if (!part.untilSteady) this.startFaults(loadStart);
@@ -694,7 +725,7 @@ export class Run {
       this.emit({ kind: 'info', detail: 'acknowledged writes are not checked with --model closed (autocannon keeps no answers): no lost-write row' });
     }
     run.on('stage', (st) => {
-      if (!st.excluded && !this.cacheAtJudgedStart && this.stack.appService) this.cacheAtJudgedStart = readCacheCounters(this.stack.appUrl);
+      if (!st.excluded && !this.cacheAtJudgedStart && this.stack.appService) this.cacheAtJudgedStart = readCacheCounters(this.here.appUrl);
       if (!st.excluded) this.judgedStartT ??= this.t();
       const index = st.index + part.offset;
       this.state.stage = { name: st.name, index, count: part.count, startedAtS: this.t(), durationS: st.durationS, excluded: st.excluded };
@@ -800,6 +831,7 @@ export class Run {
       await this.parent.destroy().catch((err: unknown) => debug('run', `cgroup destroy: ${String(err)}`));
       await this.deps.cgroups?.remove(this.parent.path).catch((err: unknown) => debug('run', `cgroup remove: ${String(err)}`));
     }
+    await this.deps.dispose?.().catch((err: unknown) => debug('run', `dispose: ${String(err)}`));
     fs.rmSync(this.workDir, { recursive: true, force: true });
     try {
       if (fs.readdirSync(path.dirname(this.workDir)).length === 0) fs.rmdirSync(path.dirname(this.workDir));
@@ -813,6 +845,7 @@ export class Run {
       this.deps.driver?.release?.();
       this.monitor?.stop();
       this.exporter?.close();
+      await this.deps.dispose?.();
       this.state.phase = 'running';
       this.writeRunJson({ detached: true });
       this.outputs.close();

@@ -22,6 +22,9 @@ import { debug, swallow } from '../../util/debug.ts';
 import { describePortHolder } from '../../util/port-holder.ts';
 import { checkOnce, describeCheck, tcpAnswers, waitReady } from '../../util/wait-ready.ts';
 import { classifyDie } from './die-classification.ts';
+import type { PortForwards } from './port-forwards.ts';
+import { fillVolume, remoteMounts, type RemoteMount } from './remote-mounts.ts';
+import type { SshDialer } from './ssh-dialer.ts';
 
 /** The repo's docker/ folder (app, stand-in, configs): mounted read-only at the same path. */
 export const REPO_DOCKER_DIR = path.resolve(import.meta.dirname, '..', '..', '..', 'docker');
@@ -54,6 +57,18 @@ export interface DockerDriverOptions {
   readOnlyDirs?: string[];
   /** The caller (chooseDriver) checked the local images already: up() does not ask the engine again. */
   imagesChecked?: boolean;
+  /** The engine is on another machine (--docker-host ssh://…): no host paths, ports or cgroup files of ours there. */
+  remote?: RemoteSide;
+}
+
+export interface RemoteSide {
+  url: string;
+  /** For ssh: readiness checks reach the server's loopback through it. */
+  dialer?: SshDialer;
+  /** Listeners on this machine's 127.0.0.1 carried to the server's ports. */
+  forwards?: PortForwards;
+  /** The capped cgroup made on the server (--cap), or undefined: the engine's default, the machine is the cap. */
+  cgroupParent?: string;
 }
 
 export class DockerDriver implements Driver {
@@ -77,7 +92,9 @@ export class DockerDriver implements Driver {
   async up(stack: Stack, ctx: DriverContext): Promise<ServiceHandle[]> {
     this.ctx = ctx;
     const info = await requireEngine(this.docker);
-    const cgroupParent = cgroupParentFor(ctx.parent, info.cgroupDriver);
+    const remote = this.opts.remote;
+    // Remote: the server's engine places the containers (its default parent, or the cgroup capped there).
+    const cgroupParent = remote ? (remote.cgroupParent ?? '') : cgroupParentFor(ctx.parent, info.cgroupDriver);
     if (!this.opts.imagesChecked) {
       const images = await dockerImagesReady(stack, this.docker);
       if (!images.ok) throw missingImagesError(images.missing);
@@ -103,15 +120,18 @@ export class DockerDriver implements Driver {
     const ctx = this.ctx!;
     const runId = ctx.runId;
     // Host networking: a port someone else holds would make the service exit while the readiness
-    // check happily talks to the other program. Say so before starting.
-    for (const port of portsOf(spec, launch)) {
+    // check happily talks to the other program. Say so before starting. (On a remote engine the ports
+    // are the server's: not checked from here.)
+    for (const port of this.opts.remote ? [] : portsOf(spec, launch)) {
       if (await tcpAnswers(port.host, port.port, 500)) {
         const holder = (await describePortHolder(port.port)) ?? 'another program';
         throw new EnvironmentError(`${spec.name}: port ${port.port} on ${port.host} is already in use by ${holder}`, 'stop what listens there (`ss -ltnp`), or change the port in the profile');
       }
     }
-    const mounts = planMounts({ runId, workDir: ctx.workDir, readOnlyDirs, volumes: spec.volumes, filled: ctx.filledVolumes });
-    await this.prepareMounts(spec, mounts);
+    const planned = planMounts({ runId, workDir: ctx.workDir, readOnlyDirs, volumes: spec.volumes, filled: ctx.filledVolumes });
+    // Remote: the folders here become volumes there, filled from here (a kept dataset too: it is copied over).
+    const mounts = this.opts.remote ? remoteMounts(planned, runId) : planned;
+    await this.prepareMounts(spec, mounts, image);
     const base = { runId, spec, image, cgroupParent, mounts };
     const note = substitutionNote(spec, image.split(':')[0]);
     ctx.emit({ kind: 'info', service: spec.name, detail: note });
@@ -179,8 +199,12 @@ export class DockerDriver implements Driver {
   }
 
   /** Makes the host side of bind mounts and the run's Docker volumes (labelled for cleanup). */
-  private async prepareMounts(spec: ServiceSpec, mounts: MountPlan[]): Promise<void> {
+  private async prepareMounts(spec: ServiceSpec, mounts: Array<MountPlan | RemoteMount>, image: string): Promise<void> {
     for (const m of mounts) {
+      if ('fillFrom' in m) {
+        if ((await fillVolume(this.docker, m, image, this.ctx!.runId, spec.name)) === 'made') debug('docker', `${spec.name}: ${m.fillFrom} copied into volume ${m.source} on ${this.opts.remote!.url}`);
+        continue;
+      }
       if (m.type === 'bind') {
         // 0755: a service's user (postgres, redis) must be able to walk down to its data dir.
         if (!m.readOnly) await mkdir(m.source, { recursive: true, mode: 0o755 });
@@ -252,12 +276,31 @@ export class DockerDriver implements Driver {
 
   /** The ready check; a command runs inside the container (its programs are there, not on the host). */
   private async answers(running: Running, ready: Launch['ready']): Promise<boolean> {
+    if (ready.kind !== 'command' && this.opts.remote) return this.answersThere(ready);
     if (ready.kind !== 'command') return checkOnce(ready);
     const r = await execIn(this.docker, running.container, { argv: ready.argv, env: ready.env }).catch((err: unknown) => {
       debug('docker', `${running.handle.name}: ready check could not run: ${String(err)}`);
       return { exitCode: -1 };
     });
     return r.exitCode === 0;
+  }
+
+  /** A tcp or http check against the server's loopback: through ssh (tcp: a channel opens), or an http GET through a forward. */
+  private async answersThere(ready: Exclude<Launch['ready'], { kind: 'command' }>): Promise<boolean> {
+    const remote = this.opts.remote!;
+    if (ready.kind === 'none') return true;
+    if (ready.kind === 'tcp') {
+      if (!remote.dialer) throw new EnvironmentError(`a tcp readiness check on ${remote.url} needs an ssh:// Docker host`, 'use --docker-host ssh://user@host');
+      const channel = await remote.dialer.forward(ready.host === 'localhost' ? '127.0.0.1' : ready.host, ready.port).catch(() => undefined);
+      channel?.close();
+      return Boolean(channel);
+    }
+    const url = new URL(ready.url);
+    const local = remote.forwards?.local(Number(url.port || 80));
+    if (local === undefined) throw new EnvironmentError(`no forward from here to port ${url.port} on ${remote.url} for the check ${ready.url}`, 'a remote run reaches the server\'s ports through ssh forwards');
+    url.hostname = '127.0.0.1';
+    url.port = String(local);
+    return checkOnce({ kind: 'http', url: url.toString() });
   }
 
   /** Keep checking in the background a service the run stopped waiting for, and say when it is ready. */
@@ -428,7 +471,8 @@ export class DockerDriver implements Driver {
       debug('docker', `${running.handle.name}: inspect after die: ${String(err)}`);
     }
     let kernelLogged: boolean | undefined;
-    if (exitCode === 137 && running.handle.pid !== undefined) {
+    // The kernel log read here is this machine's: for a remote engine, the engine's word decides.
+    if (exitCode === 137 && running.handle.pid !== undefined && !this.opts.remote) {
       try {
         const kills = await readKernelOomKills({ under: running.handle.cgroup.path });
         kernelLogged = kills.some((k) => k.pid === running.handle.pid);
@@ -445,6 +489,7 @@ export class DockerDriver implements Driver {
     if (!r) throw new Error(`${service} is not running in this run`);
     const c = r.container;
     const id = r.handle.containerId!.slice(0, 12);
+    if (this.opts.remote) throw new EnvironmentError(`faults on a remote engine (${this.opts.remote.url}) are not built yet`, 'run --fault against the local engine');
     switch (action) {
       case 'kill': {
         // A crash, not `docker kill`: the engine marks a container it was asked to kill as stopped by hand
@@ -507,7 +552,8 @@ export class DockerDriver implements Driver {
     if (!ctx) return;
     await removeRun(this.docker, ctx.runId);
     for (const r of this.running.values()) r.log?.end();
-    await removeEngineParents(ctx.parent).catch(swallow('docker', 'remove the engine\'s cgroup parents'));
+    // The engine's empty parents are on the server for a remote engine: the run's cap helper removes its own.
+    if (!this.opts.remote) await removeEngineParents(ctx.parent).catch(swallow('docker', 'remove the engine\'s cgroup parents'));
   }
 }
 
