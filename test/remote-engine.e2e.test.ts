@@ -92,6 +92,14 @@ describe.skipIf(Boolean(why))(`a Docker engine reached over ssh${why ? ` (skippe
     const closed = await simulate(['down', '--docker-host', `ssh://root@${bed.addr}:2222`, '--ssh-key', bed.sshKey]);
     expect(closed.code).toBe(3);
     expect(oneLine(closed.stderr)).toMatch(/cannot reach the Docker engine at ssh:\/\/root@10\.\d+\.\d+\.\d+:2222 \(ssh: connect ECONNREFUSED/);
+    // A host key other than the one known_hosts lists for that address: refused, as ssh refuses it.
+    const home = fs.mkdtempSync(path.join(tmpdir(), 'simulate-home-'));
+    fs.mkdirSync(path.join(home, '.ssh'));
+    fs.writeFileSync(path.join(home, '.ssh', 'known_hosts'), `${bed.addr} ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOnotTheServersKey\n`);
+    const spoofed = await simulate(['down', '--docker-host', bed.dockerHost, '--ssh-key', bed.sshKey], { env: { HOME: home } });
+    fs.rmSync(home, { recursive: true, force: true });
+    expect(spoofed.code).toBe(3);
+    expect(oneLine(spoofed.stderr)).toMatch(/ssh: the server's host key differs from the one .*known_hosts lists for 10\./);
     const noKey = await simulate(['down', '--docker-host', bed.dockerHost, '--ssh-key', `${bed.sshKey}.pub`]);
     expect(noKey.code).toBe(2);
     expect(oneLine(noKey.stderr)).toMatch(/--ssh-key: .*id_ed25519\.pub is not a private key/);

@@ -9,11 +9,14 @@
  */
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
+import { homedir } from 'node:os';
+import path from 'node:path';
 import type { Duplex } from 'node:stream';
 import { Client, type ClientChannel, type ConnectConfig } from 'ssh2';
 import { EnvironmentError } from '../../errors.ts';
 import { debug } from '../../util/debug.ts';
 import type { DockerHost } from './docker-host.ts';
+import { checkHostKey, readKnownHosts } from './known-hosts.ts';
 
 const SESSIONS_PER_CONNECTION = 8;
 
@@ -29,6 +32,8 @@ export class SshDialer {
   private closing = false;
   private dropListeners: Array<(reason: string) => void> = [];
   private readonly config: ConnectConfig;
+  /** Set when the server offered a key other than the one known_hosts lists for it. */
+  private hostKeyRefused?: string;
 
   constructor(readonly host: Extract<DockerHost, { kind: 'ssh' }>) {
     const agentSock = process.env.SSH_AUTH_SOCK;
@@ -42,6 +47,13 @@ export class SshDialer {
       ...(host.keyFile ? { privateKey: readFileSync(host.keyFile) } : {}),
       ...(agentSock ? { agent: agentSock } : {}),
       readyTimeout: 10_000,
+      // As ssh does: a key other than the listed one is refused; an unlisted host is let through (nothing written).
+      hostVerifier: (key: Buffer) => {
+        const file = path.join(homedir(), '.ssh', 'known_hosts');
+        if (checkHostKey(readKnownHosts(file), host.host, host.port, key.toString('base64')) !== 'mismatch') return true;
+        this.hostKeyRefused = file;
+        return false;
+      },
       // A dropped link shows within ~15 s instead of when TCP gives up.
       keepaliveInterval: 5000,
       keepaliveCountMax: 3,
@@ -60,7 +72,7 @@ export class SshDialer {
       client.once('ready', () => resolve());
       client.once('error', (err: Error & { level?: string }) => {
         conn.closed = true;
-        reject(connectError(this.host, err));
+        reject(this.hostKeyRefused ? new Error(`ssh: the server's host key differs from the one ${this.hostKeyRefused} lists for ${this.host.host} (someone else may be answering; if the server was reinstalled, remove its line there)`) : connectError(this.host, err));
       });
     });
     // After the first error the promise is settled; later errors end the connection (close follows).
