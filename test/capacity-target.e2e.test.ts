@@ -50,7 +50,7 @@ describe('simulate capacity --target', () => {
   it('says harness-limited when offered far more than the generator can send to a faster server', async () => {
     const server = await spawnCannedServer();
     try {
-      const r = await simulate(['capacity', '--target', server.url, '--start-rate', '200000', '--step-time', '1,2,2', '--out', out], { timeoutMs: 120_000 });
+      const r = await simulate(['capacity', '--target', server.url, '--start-rate', '100000', '--step-time', '1,2,2', '--out', out], { timeoutMs: 120_000 });
       const { review, dir } = reviewIn(r.stderr);
       const [step] = review.steps;
       // The step: the generator could not keep its schedule (its CPU, its timers, or sent < scheduled).
@@ -64,7 +64,7 @@ describe('simulate capacity --target', () => {
       expect(review.steps).toHaveLength(1);
       expect(review.tiers[0]!.search.status).toBe('harness-limited');
       expect(review.tiers[0]!.search.summary).toMatch(/harness|generator/i);
-      expect(r.stderr).toMatch(/step 1: 200000 req\/s → HARNESS-LIMITED: /);
+      expect(r.stderr).toMatch(/step 1: 100000 req\/s → HARNESS-LIMITED: load generator/);
       expect(r.stdout).toMatch(/harness-limited/);
       expect(readCsv(path.join(dir, 'capacity-steps.csv'))[0]).toMatchObject({ result: 'harness-limited' });
     } finally {
