@@ -245,7 +245,7 @@ async function stepThrough(s: RunSession, ctx: StepContext, steady?: { maxS: num
   };
   const warmedS = loadStartT - startT;
   const warmUp = steady
-    ? `fresh stack: warmed up ${warmedS} s at ${steady.rate} req/s ${steadyAtT !== undefined && steadyAtT <= loadStartT ? 'until steady state' : `and stopped at its ${steady.maxS} s bound before steady state (caches still filling)`}, then ${ctx.warmupS} s at ${ctx.rate} req/s`
+    ? `fresh stack: warmed up ${warmedS} s at ${steady.rate} req/s ${steadyAtT !== undefined && steadyAtT <= loadStartT ? 'until steady state' : s.signal.aborted ? 'and was interrupted before steady state' : `and stopped at its ${steady.maxS} s bound before steady state (caches still filling)`}, then ${ctx.warmupS} s at ${ctx.rate} req/s`
     : undefined;
   return {
     measurement,

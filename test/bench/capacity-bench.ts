@@ -93,7 +93,7 @@ async function checkCap(cliArgs: string[], size: string | undefined): Promise<nu
     console.log(
       c.capBytes === null
         ? `\nno cap passed (${c.search?.status ?? 'none'}): nothing to check`
-        : `\nsmallest passing cap ${mib(c.capBytes)}: at it ${c.atCap?.pass ? 'PASS' : 'FAIL'}, at 80 % (${mib(c.at80?.capBytes)}) ${c.at80 ? (c.at80.pass ? 'PASS' : 'FAIL') : 'not run'} → ${c.holds ? 'the figure holds' : 'the figure does NOT hold'}`,
+        : `\nsmallest passing cap ${mib(c.capBytes)}: at it ${c.atCap ? (c.atCap.pass ? 'PASS' : 'FAIL') : 'not run'}, at 80 % ${c.at80 ? `(${mib(c.at80.capBytes)}) ${c.at80.pass ? 'PASS' : 'FAIL'}` : 'not run'} → ${interrupts.signal.aborted ? 'interrupted: not checked' : c.holds ? 'the figure holds' : 'the figure does NOT hold'}`,
     );
     return interrupts.signal.aborted ? 130 : c.holds ? 0 : 1;
   } finally {
