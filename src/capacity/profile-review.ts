@@ -501,7 +501,7 @@ async function capTrial(tier: Tier, capBytes: number, ctx: TierContext, why: str
   return trial;
 }
 
-async function smallestCapSearch(tier: Tier, ctx: TierContext, peaks: number[], runDirs: Set<string>, opts: { margin: boolean } = { margin: true }): Promise<SmallestCap> {
+async function smallestCapSearch(tier: Tier, ctx: TierContext, peaks: number[], runDirs: Set<string>, opts: { margin: boolean; check80: boolean } = { margin: true, check80: true }): Promise<SmallestCap> {
   const trials = new Map<number, CapTrialRecord>();
   const maxCap = tier.capBytes * 2;
   const tryCap = async (cap: number, why: string) => {
@@ -542,7 +542,7 @@ async function smallestCapSearch(tier: Tier, ctx: TierContext, peaks: number[], 
 
   // 3. The figure is only worth something if less fails: run at 80 % of it.
   let check80: SmallestCap['check80'];
-  if (r1.smallestPassBytes !== null && !ctx.opts.signal.aborted) {
+  if (opts.check80 && r1.smallestPassBytes !== null && !ctx.opts.signal.aborted) {
     const cap80 = roundDown(r1.smallestPassBytes * DOWN_STEP, MiB);
     const t = trials.get(cap80) ?? (await tryCap(cap80, 'check: 80 % of the smallest passing cap'));
     check80 = { capBytes: cap80, pass: t.pass, reasons: t.reasons };
@@ -624,7 +624,7 @@ export async function checkSmallestCap(opts: ProfileReviewOptions, capBytes?: nu
       // The peak to start from: one fresh stack at the tier's own cap, at the target rate.
       const first = await capTrial(tier, tier.capBytes, ctx, "the tier's own cap: the peak to start from", runDirs);
       const peaks = first.peakWorkingSetBytes !== null ? [first.peakWorkingSetBytes] : [];
-      if (!opts.signal.aborted) search = await smallestCapSearch(tier, ctx, peaks, runDirs, { margin: false });
+      if (!opts.signal.aborted) search = await smallestCapSearch(tier, ctx, peaks, runDirs, { margin: false, check80: false }); // the pair below runs at 80 %
       if (search) search.trials.unshift(first);
       cap = search?.noOomLatencyBytes ?? null;
     }
