@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dockerAvailable, dockerImagesReady, setupDockerImages } from '../src/drivers/docker/index.ts';
 import { loadProfile } from '../src/profile/load-profile.ts';
 import { readCsv } from './helpers/csv.ts';
+import { SHORT_SCENARIO } from './helpers/shared-runs.ts';
 import { assertNothingLeft } from './helpers/leftovers.ts';
 import { isRoot, simulate, upStack } from './helpers/stack.ts';
 
@@ -47,7 +48,7 @@ describe.skipIf(!!skip)(`the profiles under --driver docker${skip ? ` (skipped: 
       return undefined;
     })();
     // Small data (the point is the path, not the size): the kept 64m dataset, copied cold into the postgres volume.
-    const r = await simulate(['--profile', '4gb', '--driver', 'docker', '--data', '64m', '--duration', '30', '--out', out], { timeoutMs: 400_000 });
+    const r = await simulate(['--profile', '4gb', '--driver', 'docker', '--data', '64m', '--duration', '10', '--out', out], { timeoutMs: 400_000 });
     const seen = await watch;
     expect(r.code, r.stderr.slice(-1500)).toBe(0);
     expect(seen, 'six containers seen while the run went').toBeDefined();
@@ -82,7 +83,8 @@ describe.skipIf(!!skip)(`the profiles under --driver docker${skip ? ` (skipped: 
   }, 300_000);
 
   it('full-elk: OOM kills confirmed by the engine (exit 137, State.OOMKilled), restarts by its policy; nothing left', async () => {
-    const r = await simulate(['--profile', 'full-elk', '--driver', 'docker', '--duration', '40', '--out', out], { timeoutMs: 400_000 });
+    // The app's small seed and 20 s of load: the kills (the first a few seconds in) need neither data nor a steady state.
+    const r = await simulate(['--profile', 'full-elk', '--driver', 'docker', '--data', 'none', '--scenario', SHORT_SCENARIO, '--out', out], { timeoutMs: 400_000 });
     expect(r.code, r.stderr.slice(-1500)).toBe(1);
     const events = readCsv(path.join(lastRunDir(), 'events.csv'));
     const kills = events.filter((e) => e.event === 'oom-kill');

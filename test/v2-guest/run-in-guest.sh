@@ -5,12 +5,17 @@
 # Prints the guest's console and the test output; exits with the guest vitest's exit code.
 #
 #   test/v2-guest/run-in-guest.sh [--accel auto|kvm|tcg] [--timeout SECONDS] [--record DIR]
-#                                 [--mutate 'FILE|SED-EXPRESSION'] -- VITEST-ARGS...
+#                                 [--mutate 'FILE|SED-EXPRESSION']
+#                                 [--then-mutate 'FILE|SED-EXPRESSION' GUEST-FILE] -- VITEST-ARGS...
 #
 #   --record DIR   copy the cgroup files the suite recorded in the guest to DIR (fixtures).
 #   --mutate       run against a copy of the checkout with FILE edited by the sed expression (a
 #                  deliberately broken reading, to prove the suite can fail). Needs the change to
 #                  take: exit 2 when the expression does not change FILE.
+#   --then-mutate  in the same boot, after the run on the checkout, run GUEST-FILE once more against
+#                  such an edited copy (a boot under software emulation costs about a minute). Its
+#                  output follows a line `v2-guest: the mutated copy: ...`, its exit code is printed
+#                  as `v2-guest: mutated run exit N`; the script's own exit code stays the first run's.
 # Exit 3: qemu, the kernel or root is missing here (one line says which and how to fix it).
 # Runs `-snapshot`: the cached image is never written. Nothing is left behind (qemu, temp dir).
 set -euo pipefail
@@ -19,13 +24,14 @@ repo="$(cd "$here/../.." && pwd)"
 say() { echo "v2-guest: $*" >&2; }
 die() { echo "v2-guest: $2 — $3" >&2; exit "$1"; }
 
-accel=auto timeout_s=540 record="" mutate=""
+accel=auto timeout_s=540 record="" mutate="" then_mutate="" then_file=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --accel) accel="$2"; shift 2 ;;
     --timeout) timeout_s="$2"; shift 2 ;;
     --record) record="$2"; shift 2 ;;
     --mutate) mutate="$2"; shift 2 ;;
+    --then-mutate) then_mutate="$2"; then_file="${3:-}"; shift 3 || die 2 "--then-mutate needs 'FILE|SED-EXPRESSION' and a guest test file" "see the usage at the top of $0"; [ -f "$repo/$then_file" ] || die 2 "--then-mutate: no test file $then_file" "give a path relative to the repository"; ;;
     --) shift; break ;;
     *) die 2 "unknown option $1" "see the usage at the top of $0" ;;
   esac
@@ -54,23 +60,33 @@ trap 'exit 130' INT TERM
 cp "$here/guest-job.sh" "$job/job.sh"
 cp "$(readlink -f "$(command -v node)")" "$job/node"
 mkdir -p "$job/out"
+# A copy of what the suite runs (src, test, docker, configs) with one file edited; node_modules is the
+# checkout's own, mounted over the copy's empty one in the guest.
+mutated_copy() { # $1 = option name, $2 = 'FILE|SED-EXPRESSION', $3 = where
+  local file="${2%%|*}" expr="${2#*|}" p
+  [ -f "$repo/$file" ] || die 2 "$1: no file $file in $repo" "give a path relative to the repository"
+  mkdir -p "$3"
+  for p in src test docker scenarios package.json tsconfig.json vitest.config.ts; do [ -e "$repo/$p" ] && cp -r "$repo/$p" "$3/"; done
+  mkdir "$3/node_modules"  # the guest mounts the real one here
+  sed -i "$expr" "$3/$file"
+  cmp -s "$repo/$file" "$3/$file" && die 2 "$1: the expression $expr changes nothing in $file" "give a sed expression that matches"
+  say "mutated $file with: $expr"
+}
 share="$repo"
 if [ -n "$mutate" ]; then
-  # A copy of what the suite runs (src, test, docker, configs) with one file edited; node_modules is the
-  # checkout's own, mounted over the copy's empty one in the guest.
-  file="${mutate%%|*}" expr="${mutate#*|}"
-  [ -f "$repo/$file" ] || die 2 "--mutate: no file $file in $repo" "give a path relative to the repository"
   share="$job/checkout"
-  mkdir -p "$share"
-  for p in src test docker scenarios package.json tsconfig.json vitest.config.ts; do [ -e "$repo/$p" ] && cp -r "$repo/$p" "$share/"; done
-  mkdir "$share/node_modules"  # the guest mounts the real one here
-  sed -i "$expr" "$share/$file"
-  cmp -s "$repo/$file" "$share/$file" && die 2 "--mutate: the expression $expr changes nothing in $file" "give a sed expression that matches"
-  say "mutated $file with: $expr"
+  mutated_copy --mutate "$mutate" "$share"
+fi
+then_share=()
+if [ -n "$then_mutate" ]; then
+  mutated_copy --then-mutate "$then_mutate" "$job/mutated"
+  then_share=(-virtfs "local,path=$job/mutated,mount_tag=mutated,security_model=none,readonly=on")
 fi
 {
   printf 'V2_ARGS=%q\n' "$*"
   printf 'V2_MUTATED=%q\n' "${mutate:+1}"
+  printf 'V2_THEN_MUTATION=%q\n' "$then_mutate"
+  printf 'V2_THEN_ARGS=%q\n' "$then_file"
 } >"$job/env"
 
 run_qemu() { # $1 = kvm|tcg; console to $job/console.log
@@ -84,6 +100,7 @@ run_qemu() { # $1 = kvm|tcg; console to $job/console.log
     -virtfs "local,path=$job,mount_tag=job,security_model=none" \
     -virtfs "local,path=$share,mount_tag=checkout,security_model=none,readonly=on" \
     -virtfs "local,path=$repo/node_modules,mount_tag=modules,security_model=none,readonly=on" \
+    "${then_share[@]}" \
     -nic none </dev/null >"$job/console.log" 2>&1 &
   qemu_pid=$!
 }
@@ -142,5 +159,9 @@ if [ -n "$record" ] && [ -d "$job/out/fixtures" ]; then
 fi
 [ -f "$job/rc" ] || die 1 "the guest ended without a test result (see its console above)" "run it again; if it repeats, the console says where it stopped"
 rc="$(cat "$job/rc")"
+if [ -n "$then_mutate" ]; then
+  [ -f "$job/rc-mutated" ] || die 1 "the guest ended without a result of the mutated run (see its console above)" "run it again; if it repeats, the console says where it stopped"
+  say "mutated run exit $(cat "$job/rc-mutated")"
+fi
 say "guest tests exit $rc under $used; whole guest run $(( $(date +%s) - t0 )) s"
 exit "$rc"
