@@ -120,11 +120,13 @@ t0=$(date +%s)
 used=""
 if [ "$accel" != tcg ] && [ -w /dev/kvm ]; then
   run_qemu kvm
-  # A KVM guest boots to init in a few seconds; 20 s without a word means it hangs (seen here: nested KVM).
-  if wait_boot 20; then used=kvm; else
+  # A KVM guest boots to init in a few seconds; silence means it hangs (seen here: nested KVM). Under auto
+  # the wait is short, as a slow KVM boot only costs the fallback to TCG; asked for KVM, it gets 20 s.
+  kvm_wait=10; [ "$accel" = kvm ] && kvm_wait=20
+  if wait_boot "$kvm_wait"; then used=kvm; else
     kill "$qemu_pid" 2>/dev/null || true; wait "$qemu_pid" 2>/dev/null || true; qemu_pid=""
-    [ "$accel" = kvm ] && { tail -5 "$job/console.log" >&2; die 3 "the KVM guest did not boot within 20 s" "use --accel tcg"; }
-    say "KVM: the guest did not reach init within 20 s; falling back to software emulation (TCG)"
+    [ "$accel" = kvm ] && { tail -5 "$job/console.log" >&2; die 3 "the KVM guest did not boot within $kvm_wait s" "use --accel tcg"; }
+    say "KVM: the guest did not reach init within $kvm_wait s; falling back to software emulation (TCG)"
   fi
 elif [ "$accel" = kvm ]; then
   die 3 "/dev/kvm is missing or not writable" "use --accel tcg"
