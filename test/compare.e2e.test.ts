@@ -1,6 +1,6 @@
 /**
  * `simulate compare` end to end: the 4gb profile against a variant without cache and Redis (--set), two
- * real short runs (--quick: a fixed 10 s warm-up) one after another under the same cap and scenario; the table of deltas on stdout,
+ * real short runs (--quick: a fixed 10 s warm-up; 6 s judged, 1,800 requests each) one after another under the same cap and scenario; the table of deltas on stdout,
  * compare.csv and compare.json written, each run judged, nothing left behind.
  */
 import fs from 'node:fs';
@@ -17,7 +17,7 @@ afterAll(() => fs.rmSync(out, { recursive: true, force: true }));
 describe.skipIf(!isRoot)(`simulate compare (${isRoot ? 'root' : ROOT_SKIP})`, () => {
   it('4gb vs no cache through --set: both judged, deltas printed, compare.csv and compare.json written', async () => {
     const r = await simulate(
-      ['compare', '--profile', '4gb', '--variant', 'nocache=--set app.environment.CACHE_ENABLED=false --set redis.x-simulate.enabled=false', '--quick', '--repeat', '1', '--duration', '12', '--no-tui', '--out', out],
+      ['compare', '--profile', '4gb', '--variant', 'nocache=--set app.environment.CACHE_ENABLED=false --set redis.x-simulate.enabled=false', '--quick', '--repeat', '1', '--duration', '6', '--no-tui', '--out', out],
       { timeoutMs: 300_000 },
     );
     expect(r.code, r.stderr.slice(-2000)).toBe(0);
