@@ -80,6 +80,8 @@ describe('simulate on cgroup v2', () => {
   it('an OOM kill is detected, named and matched to the kernel record (root)', async () => {
     const cli = simulate(['--profile', HOG, '--driver', 'process', '--duration', '10', '--no-load', '--no-tui', '--out', out]);
     const runId = await until('the run cgroup', () => runIn(`${SYS}/simulate`), cli);
+    // Read once a service runs: the limits are written after the cgroup appears, before anything starts in it.
+    await until('the idle service running', () => procs(`${SYS}/simulate/${runId}/idle`)[0], cli);
     expect(fs.readFileSync(`${SYS}/simulate/${runId}/memory.max`, 'utf8').trim()).toBe(String(64 * 1024 ** 2));
     expect(fs.readFileSync(`${SYS}/simulate/${runId}/memory.swap.max`, 'utf8').trim()).toBe('0');
     const code = await cli.exited;
@@ -131,9 +133,11 @@ describe('simulate on cgroup v2', () => {
     const cli = simulate(['--profile', SMALL, '--driver', 'process', '--duration', '15', '--no-load', '--no-tui', '--out', out], join, { HOME: '/home/sim', USER: 'sim' });
     const runId = await until('the run cgroup in the delegated scope', () => runIn(`${scope}/simulate`), cli);
     const runDir = `${scope}/simulate/${runId}`;
+    // The limits are read once a service runs: they are written (memory.max, then memory.swap.max) after
+    // the cgroup appears and before anything starts in it (seen: swap.max still "max" just after mkdir).
+    const redis = await until('redis in its cgroup', () => procs(`${runDir}/redis`)[0], cli);
     expect(fs.readFileSync(`${runDir}/memory.max`, 'utf8').trim()).toBe(String(256 * 1024 ** 2));
     expect(fs.readFileSync(`${runDir}/memory.swap.max`, 'utf8').trim()).toBe('0');
-    const redis = await until('redis in its cgroup', () => procs(`${runDir}/redis`)[0], cli);
     const grafana = await until('the stand-in in its cgroup', () => procs(`${runDir}/grafana`)[0], cli);
     expect(uidOf(redis)).toBe(1000);
     expect(uidOf(grafana)).toBe(1000);
