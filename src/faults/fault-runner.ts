@@ -161,7 +161,11 @@ export class FaultRunner {
         a.hog = hog;
         a.undo = () => hog.stop();
         const how = await hog.start(spec.bytes!, spec.durationS);
-        a.poll = setInterval(() => void hog.checkKills(), 500);
+        a.poll = setInterval(() => {
+          void hog.checkKills();
+          // Killed by the kernel while it held: the fault is over then, not when its hold would have ended.
+          if (!hog.running && this.active.has(a)) this.track(this.end(a));
+        }, 500);
         return how;
       }
       case 'disk-full': {
