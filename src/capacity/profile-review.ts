@@ -56,14 +56,19 @@ interface Tier {
   cost: Cost | null;
 }
 
-export async function profileReview(opts: ProfileReviewOptions): Promise<{ review: CapacityReview; dir: string }> {
-  const own = loadProfile(opts.profile, { cap: opts.cap });
-  const tiers = planTiers(opts, own);
-  const limits: StepLimits = {
+/** The step limits: the flags' (--max-avg, --max-p99, --max-errors) where given, else the profile's targets. */
+function stepLimits(opts: ProfileReviewOptions, own: ReturnType<typeof loadProfile>): StepLimits {
+  return {
     avgLatencyMs: opts.limits.avgLatencyMs ?? own.targets.avgLatencyMs,
     p99Ms: opts.limits.p99Ms ?? own.targets.p99Ms,
     maxErrorRate: opts.limits.maxErrorRate ?? own.targets.maxErrorRate,
   };
+}
+
+export async function profileReview(opts: ProfileReviewOptions): Promise<{ review: CapacityReview; dir: string }> {
+  const own = loadProfile(opts.profile, { cap: opts.cap });
+  const tiers = planTiers(opts, own);
+  const limits = stepLimits(opts, own);
   const baseScenario = await loadScenario(own.scenario);
   const dir = path.resolve(opts.outDir, opts.id);
   const runsDir = path.join(dir, 'runs');
@@ -605,11 +610,7 @@ export interface CapCheck {
 export async function checkSmallestCap(opts: ProfileReviewOptions, capBytes?: number): Promise<CapCheck> {
   const own = loadProfile(opts.profile, { cap: opts.cap });
   const tier: Tier = { profile: own.name, stack: own, capBytes: own.capBytes, ownTier: true, cost: own.cost ? { monthly: own.cost.monthly, currency: own.cost.currency, source: own.cost.source ?? 'x-simulate.cost' } : null };
-  const limits: StepLimits = {
-    avgLatencyMs: opts.limits.avgLatencyMs ?? own.targets.avgLatencyMs,
-    p99Ms: opts.limits.p99Ms ?? own.targets.p99Ms,
-    maxErrorRate: opts.limits.maxErrorRate ?? own.targets.maxErrorRate,
-  };
+  const limits = stepLimits(opts, own);
   const baseScenario = await loadScenario(own.scenario);
   const dir = path.resolve(opts.outDir, opts.id);
   const runsDir = path.join(dir, 'runs');

@@ -63,7 +63,6 @@ export async function startInstantServer(): Promise<KnownCapacityServer> {
  * server's CPU does not count as the generator's (which would mark steps harness-limited).
  */
 export async function spawnKnownCapacityServer(serviceMs: number): Promise<KnownCapacityServer> {
-  const { spawn } = await import('node:child_process');
   const code = `
     const http = require('node:http');
     const S = ${Number(serviceMs)};
@@ -77,24 +76,8 @@ export async function spawnKnownCapacityServer(serviceMs: number): Promise<Known
       });
     });
     server.keepAliveTimeout = 60000;
-    server.listen(0, '127.0.0.1', () => process.stdout.write(server.address().port + '\\n'));
-    process.stdin.on('end', () => process.exit(0));
-    process.stdin.resume();
   `;
-  const child = spawn(process.execPath, ['-e', code], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const port = await new Promise<number>((resolve, reject) => {
-    child.once('error', reject);
-    child.stdout.once('data', (d: Buffer) => resolve(Number(String(d).trim())));
-  });
-  return {
-    url: `http://127.0.0.1:${port}/`,
-    capacityRps: 1000 / serviceMs,
-    close: () =>
-      new Promise<void>((r) => {
-        child.once('exit', () => r());
-        child.stdin.end();
-      }),
-  };
+  return spawnServerProcess(code, 1000 / serviceMs);
 }
 
 /**
@@ -103,7 +86,6 @@ export async function spawnKnownCapacityServer(serviceMs: number): Promise<Known
  * server is not fast enough for this (about 55 000 req/s here, close to what the generator sends).
  */
 export async function spawnCannedServer(): Promise<KnownCapacityServer> {
-  const { spawn } = await import('node:child_process');
   const code = `
     const net = require('node:net');
     const answer = Buffer.from('HTTP/1.1 200 OK\\r\\ncontent-length: 2\\r\\nconnection: keep-alive\\r\\n\\r\\nok');
@@ -120,10 +102,21 @@ export async function spawnCannedServer(): Promise<KnownCapacityServer> {
       });
       sock.on('error', () => {});
     });
+  `;
+  return spawnServerProcess(code, Infinity);
+}
+
+/**
+ * Runs a server's source (it defines `server`) in a child Node process, so it has a core of its own: it
+ * listens on a free loopback port, prints it, and exits when its stdin ends.
+ */
+async function spawnServerProcess(source: string, capacityRps: number): Promise<KnownCapacityServer> {
+  const code = `${source}
     server.listen(0, '127.0.0.1', () => process.stdout.write(server.address().port + '\\n'));
     process.stdin.on('end', () => process.exit(0));
     process.stdin.resume();
   `;
+  const { spawn } = await import('node:child_process');
   const child = spawn(process.execPath, ['-e', code], { stdio: ['pipe', 'pipe', 'inherit'] });
   const port = await new Promise<number>((resolve, reject) => {
     child.once('error', reject);
@@ -131,7 +124,7 @@ export async function spawnCannedServer(): Promise<KnownCapacityServer> {
   });
   return {
     url: `http://127.0.0.1:${port}/`,
-    capacityRps: Infinity,
+    capacityRps,
     close: () =>
       new Promise<void>((r) => {
         child.once('exit', () => r());
