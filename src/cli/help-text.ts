@@ -28,7 +28,7 @@ Usage
                                                rebuild report.html of a run, capacity review or comparison;
                                                with several runs, overlay them and write a table of deltas
 
-Profiles: docker/<name>.yml (4gb, full-elk) or your own Compose file.
+Profiles: docker/<name>.yml (2gb, 4gb, 8gb, full-elk) or your own Compose file.
 
 Options
   --profile, -p  NAME|FILE   profile to run
