@@ -37,15 +37,22 @@ s=$(date +%s)
 node -e 'console.log("v2-guest: node " + process.version + " runs")'
 say "node start took $(( $(date +%s) - s )) s"
 
+# One vitest run of the guest suite in the current directory: its exit code goes to the file $1, and how
+# long it took to the log. --configLoader runner: the default loader writes the bundled config into
+# node_modules/.vite-temp, and the checkout is read-only here.
+run_suite() {
+  local rc_file=$1 label=$2; shift 2
+  local s rc
+  s=$(date +%s)
+  node node_modules/vitest/vitest.mjs run --configLoader runner --config test/v2-guest/vitest.config.ts "$@"
+  rc=$?
+  say "${label}vitest exit $rc after $(( $(date +%s) - s )) s"
+  echo "$rc" > "$rc_file"
+}
+
 cd /mnt/checkout
-s=$(date +%s)
 # shellcheck disable=SC2086
-# --configLoader runner: the default loader writes the bundled config into node_modules/.vite-temp,
-# and the checkout is read-only here.
-node node_modules/vitest/vitest.mjs run --configLoader runner --config test/v2-guest/vitest.config.ts $V2_ARGS
-rc=$?
-say "vitest exit $rc after $(( $(date +%s) - s )) s"
-echo "$rc" > /mnt/job/rc
+run_suite /mnt/job/rc '' $V2_ARGS
 sync
 
 # --then-mutate: the same boot runs one file again against the host's edited copy (a second boot would
@@ -59,11 +66,7 @@ if [ -n "$V2_THEN_ARGS" ]; then
   mount --bind /mnt/checkout/node_modules /mnt/mutated/node_modules
   say "the mutated copy: $V2_THEN_MUTATION"
   cd /mnt/mutated
-  s=$(date +%s)
   # shellcheck disable=SC2086
-  node node_modules/vitest/vitest.mjs run --configLoader runner --config test/v2-guest/vitest.config.ts $V2_THEN_ARGS
-  rc2=$?
-  say "mutated run: vitest exit $rc2 after $(( $(date +%s) - s )) s"
-  echo "$rc2" > /mnt/job/rc-mutated
+  run_suite /mnt/job/rc-mutated 'mutated run: ' $V2_THEN_ARGS
 fi
 sync
