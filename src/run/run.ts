@@ -231,8 +231,9 @@ export async function runSimulation(opts: RunOptions): Promise<RunResult> {
     // A dropped ssh connection ends the run (as an interruption, its reason on the timeline); what it
     // left there is reaped on the next connection (the reaper above, or `simulate down --docker-host`).
     const stop = new AbortController();
+    const forward = (): void => stop.abort();
     if (opts.signal.aborted) stop.abort();
-    else opts.signal.addEventListener('abort', () => stop.abort(), { once: true });
+    else opts.signal.addEventListener('abort', forward, { once: true });
     const spec = { ...runSpec(opts, { runId, workDir, stack, scenario, faults }), signal: stop.signal };
     spec.meta = { ...spec.meta, ...remote.meta };
     const run = new Run(spec, { cgroups: remote.cgroups, driver: remote.driver, here: remote.here, checkPorts: async () => undefined, dispose: remote.dispose });
@@ -240,7 +241,12 @@ export async function runSimulation(opts: RunOptions): Promise<RunResult> {
       run.emit({ kind: 'info', detail: `${reason}: the run ends; what it left there goes at the next connection` });
       stop.abort();
     });
-    return run.execute();
+    // As a Run does with its own listener: the caller's signal may outlive this run.
+    try {
+      return await run.execute();
+    } finally {
+      opts.signal.removeEventListener('abort', forward);
+    }
   }
   const cg = await detectCgroups();
   if (!cg.canWrite) throw new EnvironmentError(cg.reason ?? 'cannot create cgroups', 'run as root, or in a delegated cgroup (systemd-run --user --scope -p Delegate=yes)');
@@ -292,7 +298,6 @@ export class Run {
   private peakPageCache = 0;
   /** Each service's working set, one reading a second (for the trend fit). */
   private serviceSeries = new Map<string, TrendPoint[]>();
-
   /** Run second at which the first judged stage began. */
   private judgedStartT?: number;
   private readonly steady = new SteadyStateDetector();
@@ -321,9 +326,9 @@ export class Run {
   /** The app's database, straight (not through a fault proxy): where acknowledged writes are looked up. */
   private databaseUrl?: string;
   private host?: HostFacts;
-  /** The kept dataset this run started from, with how long it took to build (if built now) and to copy. */
   /** The postgres volume dir the dataset was copied into: the driver starts from it. */
   private filledVolumes: string[] = [];
+  /** The kept dataset this run started from, with how long it took to build (if built now) and to copy. */
   private dataset?: DatasetRecord & { built: boolean; copySeconds: number; residentAfterCopy: number };
   readonly runId: string;
   readonly runDir: string;
