@@ -85,8 +85,11 @@ export class FaultRunner {
 
   /** Schedule every fault relative to `loadStartMs`. */
   start(loadStartMs: number): void {
+    // One clock reading for all: faults due at the same second then share one delay, so Node's
+    // timer list fires them in the order they were given (per-fault readings could swap them).
+    const now = Date.now();
     for (const spec of this.opts.faults) {
-      const delay = Math.max(0, loadStartMs + spec.atS * 1000 - Date.now());
+      const delay = Math.max(0, loadStartMs + spec.atS * 1000 - now);
       this.timers.push(setTimeout(() => this.track(this.begin(spec)), delay));
     }
   }
