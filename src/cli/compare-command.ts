@@ -103,6 +103,7 @@ function commonOptions(args: CliArgs, quick: boolean): CommonRunOptions {
     scenario: args.scenario,
     model: args.model,
     sampleIntervalMs: args.intervalMs,
+    data: args.data,
   };
 }
 

@@ -129,7 +129,7 @@ describe('runComparison', () => {
     const r = await runComparison({
       entries,
       repeat: 2,
-      common: { driver: 'process', model: 'open', sampleIntervalMs: 1000, durationS: 20 },
+      common: { driver: 'process', model: 'open', sampleIntervalMs: 1000, durationS: 20, data: '64m' },
       outDir: tmp,
       signal: new AbortController().signal,
       reporterFor: () => ({}),
@@ -140,6 +140,8 @@ describe('runComparison', () => {
     expect(new Set(seen.map((o) => o.cap))).toEqual(new Set([String(4 * 1024 ** 3)]));
     expect(new Set(seen.map((o) => o.scenario))).toEqual(new Set(['steady-300']));
     expect(seen.every((o) => o.durationS === 20 && o.outDir === r.dir)).toBe(true);
+    // --data reaches every run: variants start from the same kept dataset.
+    expect(seen.every((o) => o.data === '64m')).toBe(true);
     expect(done).toEqual(['1/4 full-elk FAIL', '2/4 4gb PASS', '3/4 full-elk FAIL', '4/4 4gb PASS']);
     const json = JSON.parse(fs.readFileSync(path.join(r.dir, 'compare.json'), 'utf8'));
     expect(json).toMatchObject({ kind: 'simulate-compare', version: 1, baseline: 'full-elk', settings: { repeat: 2, scenario: 'steady-300' } });

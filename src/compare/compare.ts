@@ -26,7 +26,8 @@ export interface VariantSpec {
 /** A variant to run, or a folder of a run that already ended. */
 export type CompareEntry = ({ kind: 'run' } & VariantSpec) | { kind: 'folder'; label: string; runDir: string };
 
-export type CommonRunOptions = Pick<RunOptions, 'driver' | 'cap' | 'swap' | 'cpus' | 'durationS' | 'scenario' | 'model' | 'sampleIntervalMs'>;
+// `data` too: every variant starts from the same kept dataset, or the comparison measures two databases.
+export type CommonRunOptions = Pick<RunOptions, 'driver' | 'cap' | 'swap' | 'cpus' | 'durationS' | 'scenario' | 'model' | 'sampleIntervalMs' | 'data'>;
 
 export interface CompareOptions {
   entries: CompareEntry[];
