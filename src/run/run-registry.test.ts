@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { newRunId } from './run.ts';
-import { mountsUnder, ownerAlive, processStart, RUN_ID_SHAPE, type OwnerRecord } from './run-registry.ts';
+import { ensureWorkBase, mountsUnder, ownerAlive, processStart, RUN_ID_SHAPE, type OwnerRecord } from './run-registry.ts';
 
 function record(over: Partial<OwnerRecord> = {}): OwnerRecord {
   return {
@@ -151,5 +151,28 @@ describe('mountsUnder (the reaper detaches a disk-full fault left mounted in a k
   it('ignores a sibling whose name only starts the same', () => {
     expect(mountsUnder('/var/tmp/simulate/20261130-120000-abcdX', mounts)).toEqual(['/var/tmp/simulate/20261130-120000-abcdX/volumes/x']);
     expect(mountsUnder('/var/tmp/simulate/other', mounts)).toEqual([]);
+  });
+});
+
+describe('ensureWorkBase', () => {
+  const isRoot = process.getuid?.() === 0;
+  it(`makes the base world-writable and sticky, so another user's run can make its work dir${isRoot ? '' : ' (skipped part: the other user needs root to switch to)'}`, async () => {
+    const tmp = mkdtempSync(path.join(tmpdir(), 'simulate-base-'));
+    try {
+      const base = path.join(tmp, 'simulate');
+      // As root's earlier runs left it before: 0755.
+      fs.mkdirSync(base, { mode: 0o755 });
+      ensureWorkBase(base);
+      expect(fs.statSync(base).mode & 0o7777).toBe(0o1777);
+      ensureWorkBase(path.join(tmp, 'fresh'));
+      expect(fs.statSync(path.join(tmp, 'fresh')).mode & 0o7777).toBe(0o1777);
+      if (!isRoot) return;
+      fs.chmodSync(tmp, 0o755);
+      const code = await new Promise<number | null>((resolve) => spawn('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'mkdir', path.join(base, 'run-of-nobody')]).on('exit', resolve));
+      expect(code).toBe(0);
+      expect(fs.statSync(path.join(base, 'run-of-nobody')).uid).toBe(65534);
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
   });
 });

@@ -29,6 +29,18 @@ export interface OwnerRecord {
   dockerHost?: string;
 }
 
+/**
+ * The base is shared by every user's runs, as /tmp is: world-writable with the sticky bit. Root's first run
+ * (or `simulate setup`) makes it; without the mode, a later run by a non-root user (a delegated cgroup
+ * subtree) could not make its own work dir under it, and failed before starting anything.
+ */
+export function ensureWorkBase(base = WORK_BASE): void {
+  fs.mkdirSync(base, { recursive: true });
+  const st = fs.statSync(base);
+  // Only the base's owner may change its mode; anyone else finds it as its owner made it.
+  if (st.uid === process.getuid?.() && (st.mode & 0o7777) !== 0o1777) fs.chmodSync(base, 0o1777);
+}
+
 export function workDirOf(runId: string): string {
   return path.join(WORK_BASE, runId);
 }

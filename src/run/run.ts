@@ -37,7 +37,7 @@ import { fitToDataset } from '../load/scenario.ts';
 import { ServiceStatsPoller, serviceStatsTargets, type ServiceStatsRow } from '../monitor/service-stats.ts';
 import { cacheHitRate, killRecords, loadSummary, psiOf, stageExtras, SWAP_NOTICED_BYTES, type MemoryReading } from './run-bookkeeping.ts';
 import { RunOutputs, runJson } from './run-outputs.ts';
-import { processStart, reap, workDirOf, writeOwner, type OwnerRecord } from './run-registry.ts';
+import { ensureWorkBase, processStart, reap, workDirOf, writeOwner, type OwnerRecord } from './run-registry.ts';
 import { applyEvent, applyLoadWindow, applyMemory, initialState } from './run-state.ts';
 import { scaleScenario } from './scale-scenario.ts';
 import { ensureDataset } from '../dataset/build-dataset.ts';
@@ -224,6 +224,7 @@ export async function runSimulation(opts: RunOptions): Promise<RunResult> {
       loadS: scenario ? timedStages(scenario).reduce((a, st) => a + st.duration, 0) : (opts.durationS ?? 60),
     });
   }
+  ensureWorkBase();
   // --docker-host ssh://…: the stack runs on that server; its cgroups, ports and memory are its own.
   const remote = await remoteRun(stack, { capGiven: opts.cap !== undefined, loadFrom: opts.loadFrom ?? 'here', faults: faults.length });
   if (remote) {
