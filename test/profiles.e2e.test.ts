@@ -28,7 +28,7 @@ const ESC = '\x1b[';
 
 describe.skipIf(!isRoot)(`the shipped profiles: 4gb in its default scenario, full-elk in 20 s of its mix (${isRoot ? 'root' : ROOT_SKIP})`, () => {
   it('4gb: every target measured and met, exit 0; summary.csv starts with the Locust columns; no escape codes when piped', async () => {
-    // Small data and a short judged stage: the suite's time. The full default (3 GB, 60 s judged) is test/bench/dataset-bench.ts.
+    // Small data and 122 s judged: the suite's time. The full default (3 GB, 60 s judged) is test/bench/dataset-bench.ts.
     // The same run report-html.e2e opens in Chromium (started once per suite: helpers/shared-runs.ts).
     const r = await sharedRun('4gb');
     expect(r.code, r.stderr.slice(-2000)).toBe(0);
@@ -38,7 +38,7 @@ describe.skipIf(!isRoot)(`the shipped profiles: 4gb in its default scenario, ful
     expect(report.verdict.model).toBe('open');
     const names = report.verdict.targets.map((t: { name: string }) => t.name);
     expect(names).toEqual(['avg_latency', 'throughput', 'p99_latency', 'error_rate', 'cache_hit_rate', 'growth', 'oom_kills', 'free_memory', 'lost_writes']);
-    // 20 s judged: too short for a growth trend, and said so.
+    // 2 min judged: too short for a week's growth projection, and said so.
     expect(report.verdict.targets.find((t: { name: string }) => t.name === 'growth').notJudged).toMatch(/needs at least 10 min/);
     for (const t of report.verdict.targets.filter((x: { name: string }) => x.name !== 'growth')) expect(t.measured, t.name).not.toBeNull();
     // Started from the kept dataset, copied cold; the caches read every second.

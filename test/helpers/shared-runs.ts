@@ -1,5 +1,5 @@
 /**
- * Real runs shared by test files: profiles.e2e and report-html.e2e both assert on a short 4gb run and a
+ * Real runs shared by test files: profiles.e2e, soak.e2e and report-html.e2e all assert on a short 4gb run and a
  * short full-elk run, and each of those takes a minute or two. The first file that asks starts the run;
  * its exit code, output and folder are kept for the rest of the suite (in the folder globalSetup made,
  * see suite-setup.ts) and every later file asserts on the same run. Nothing is assumed: a run that
@@ -26,9 +26,12 @@ export const SHORT_SCENARIO = 'test/fixtures/scenarios/steady-300-short.yaml';
 /** The runs every file sees: one argument list each, so a reused run is exactly the run asked for. */
 export const SHARED_RUNS = {
   // Small data and a short judged stage (the full default is test/bench/dataset-bench.ts). The warm-up
-  // until steady state (about 50 s here) runs in full; 20 s judged at 300 req/s is 6,000 requests, enough
-  // for every target. No --no-tui: stdout and stderr are pipes, and the test checks no escape code is written.
-  '4gb': ['--profile', '4gb', '--driver', 'process', '--data', '64m', '--duration', '20'],
+  // until steady state (about 50 s here) runs in full; 122 s judged at 300 req/s is 36,600 requests: every
+  // target, and the least for a working-set trend (120 s, src/verdict/trend.ts MIN_TREND_S, and 2 s to
+  // spare for a reading lost at either end), so soak.e2e asserts the trend on this run instead of a
+  // second 3-minute stack of its own. No --no-tui: stdout and stderr are pipes, and the test checks no
+  // escape code is written.
+  '4gb': ['--profile', '4gb', '--driver', 'process', '--data', '64m', '--duration', '122'],
   // The app's small seed and a 20 s load (test/fixtures/scenarios/steady-300-short.yaml): the kills come
   // from the stand-ins, not the data or the load's length. Elasticsearch is first OOM-killed about 6 s in
   // and restarted within a second, again and again (seen here: 10 kills, 9 restarts in 80 s).
