@@ -137,3 +137,118 @@ export function roundUp(b: number, gran: number): number {
 export function roundDown(b: number, gran: number): number {
   return Math.floor(b / gran) * gran;
 }
+
+/** Fresh runs a cap must pass, all of them, before it is reported: one pass near the working set is luck. */
+export const CONFIRM_RUNS = 2;
+/** Steps of 64 MiB the confirmation may climb above the bisection's pass before it gives up. */
+export const MAX_CONFIRM_STEP_UPS = 3;
+
+export interface CapPassRate {
+  capBytes: number;
+  runs: number;
+  passes: number;
+}
+
+export interface CapConfirmResult {
+  status: 'confirmed' | 'not-reproducible';
+  /** Smallest cap (≥ the bisection's pass) whose every fresh run passed, CONFIRM_RUNS of them; null when none did. */
+  confirmedBytes: number | null;
+  /** That cap with VPA's safety margin on top (+15 %, rounded up to 64 MiB): what to provision. */
+  recommendedBytes: number | null;
+  /** Every cap the confirmation looked at, with its runs (the bisection's run included). */
+  passRates: CapPassRate[];
+  /** One line: how the figure was confirmed. */
+  how: string;
+}
+
+/**
+ * The bisection's smallest pass is one run at a cap close to the working set, where the kernel reclaims
+ * hard: a re-run there can stall (seen here: 768 MiB passed, then failed with 100 % timeouts, no OOM kill).
+ * So the cap is run again on a fresh stack until it has passed CONFIRM_RUNS runs; a failed run moves the
+ * cap up by 64 MiB, which again needs CONFIRM_RUNS passes. The runs the bisection already made count.
+ * Pure: it only decides the next cap from the outcomes it was told.
+ */
+export class CapConfirm {
+  private readonly counts = new Map<number, CapPassRate>();
+  private cap: number;
+  private stepUps = 0;
+  private status?: CapConfirmResult['status'];
+  private readonly gran: number;
+  private readonly runsNeeded: number;
+
+  constructor(
+    readonly firstPassBytes: number,
+    prior: Array<{ capBytes: number; pass: boolean }>,
+    readonly opts: { maxCapBytes: number; granularity?: number; runs?: number; maxStepUps?: number },
+  ) {
+    this.gran = opts.granularity ?? CAP_GRANULARITY;
+    this.runsNeeded = opts.runs ?? CONFIRM_RUNS;
+    for (const p of prior) this.count(p.capBytes, p.pass);
+    this.cap = firstPassBytes;
+    this.settle();
+  }
+
+  /** The cap to run again now (a fresh stack), or undefined when the confirmation is over. */
+  next(): number | undefined {
+    return this.status ? undefined : this.cap;
+  }
+
+  record(pass: boolean): void {
+    if (this.status) throw new Error('the confirmation is over');
+    this.count(this.cap, pass);
+    this.settle();
+  }
+
+  /** Runs still to come, at least. */
+  remainingEstimate(): number {
+    if (this.status) return 0;
+    const c = this.counts.get(this.cap);
+    return this.runsNeeded - (c?.runs ?? 0);
+  }
+
+  result(): CapConfirmResult {
+    const confirmed = this.status === 'confirmed' ? this.cap : null;
+    const passRates = [...this.counts.values()].filter((c) => c.capBytes >= this.firstPassBytes).sort((a, b) => a.capBytes - b.capBytes);
+    const rate = (c: CapPassRate) => `${Math.round(c.capBytes / MiB)} MiB passed ${c.passes} of ${c.runs}`;
+    const below = passRates.filter((c) => confirmed === null || c.capBytes < confirmed);
+    const how =
+      confirmed !== null
+        ? `${rate(this.counts.get(confirmed)!)} fresh runs${below.length ? ` (${below.map(rate).join(', ')})` : ''}; +15 % (VPA's safety margin) → ${Math.round(roundUp(confirmed * (1 + VPA_SAFETY_MARGIN), this.gran) / MiB)} MiB`
+        : this.status
+          ? `no cap passed ${this.runsNeeded} of ${this.runsNeeded} fresh runs within ${this.opts.maxStepUps ?? MAX_CONFIRM_STEP_UPS} steps of 64 MiB: ${passRates.map(rate).join(', ')}`
+          : 'interrupted before the confirmation ended';
+    return {
+      status: this.status ?? 'not-reproducible',
+      confirmedBytes: confirmed,
+      recommendedBytes: confirmed === null ? null : roundUp(confirmed * (1 + VPA_SAFETY_MARGIN), this.gran),
+      passRates,
+      how,
+    };
+  }
+
+  private count(capBytes: number, pass: boolean): void {
+    const c = this.counts.get(capBytes) ?? { capBytes, runs: 0, passes: 0 };
+    c.runs++;
+    if (pass) c.passes++;
+    this.counts.set(capBytes, c);
+  }
+
+  /** Decide from the counts at the current cap: confirmed, run again, or step up. */
+  private settle(): void {
+    for (;;) {
+      const c = this.counts.get(this.cap);
+      if (!c || c.passes === c.runs) {
+        if (c && c.runs >= this.runsNeeded) this.status = 'confirmed';
+        return;
+      }
+      // A failed run at this cap: it is not the figure. One step of 64 MiB up, if allowed.
+      const up = this.cap + this.gran;
+      if (this.stepUps >= (this.opts.maxStepUps ?? MAX_CONFIRM_STEP_UPS) || up > this.opts.maxCapBytes) {
+        this.status = 'not-reproducible';
+        return;
+      }
+      this.stepUps++;
+      this.cap = up;
+    }
+  }
+}

@@ -50,7 +50,7 @@ describe('capacity files', () => {
       expect(steps).toHaveLength(2);
       const tiers = fs.readFileSync(path.join(dir, 'capacity.csv'), 'utf8').trim().split('\n');
       expect(tiers[0]).toBe(TIERS_HEADER.join(','));
-      expect(tiers[1]).toBe('4gb,2g,200,CNY,450,found,300,,,1900,,,1,FAIL,600 req/s: OOM kill (postgres),44.44');
+      expect(tiers[1]).toBe('4gb,2g,200,CNY,450,found,300,,,1900,,,,1,FAIL,600 req/s: OOM kill (postgres),44.44');
       expect(JSON.parse(fs.readFileSync(path.join(dir, 'capacity.json'), 'utf8')).format).toBe('simulate-capacity/1');
       // The page of the review, from capacity.json: the tier with its cost and maximum, the step that broke.
       expect(files.reportError).toBeUndefined();

@@ -31,14 +31,14 @@ export function stepRow(s: StepRecord): unknown[] {
 
 export const TIERS_HEADER = [
   'profile', 'cap', 'cost_per_month', 'currency', 'max_sustained_rps', 'search', 'target_rps', 'avg_ms_at_target', 'p99_ms_at_target', 'peak_working_set_mib',
-  'smallest_passing_cap_mib', 'smallest_cap_with_margin_mib', 'oom_kills', 'verdict', 'broke_first', 'cost_per_100_rps',
+  'smallest_passing_cap_mib', 'recommended_cap_mib', 'smallest_cap_with_margin_mib', 'oom_kills', 'verdict', 'broke_first', 'cost_per_100_rps',
 ];
 
 export function tierRow(t: TierResult, targetRate: number | null): unknown[] {
   return [
     t.profile, t.capBytes === null ? '' : capLabel(t.capBytes), t.cost?.monthly ?? '', t.cost?.currency ?? '', t.search.maxRate ?? '', t.search.status, targetRate ?? '',
     t.atTarget ? r1(t.atTarget.avgMs) : '', t.atTarget ? r1(t.atTarget.p99Ms) : '', mib(t.peakWorkingSetBytes),
-    mib(t.smallestCap?.noOomLatencyBytes), mib(t.smallestCap?.withMarginBytes), t.oomKills, t.verdict, t.brokeFirst ?? '', t.costPer100Rps ?? '',
+    mib(t.smallestCap?.noOomLatencyBytes), mib(t.smallestCap?.recommendedBytes), mib(t.smallestCap?.withMarginBytes), t.oomKills, t.verdict, t.brokeFirst ?? '', t.costPer100Rps ?? '',
   ];
 }
 

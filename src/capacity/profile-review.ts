@@ -17,7 +17,7 @@ import { parseSize } from '../profile/sizes.ts';
 import type { Stack } from '../profile/stack.ts';
 import { InputError } from '../errors.ts';
 import { runSimulation, type RunOptions, type RunSession } from '../run/run.ts';
-import { CAP_GRANULARITY, CapSearch, DOWN_STEP, roundDown, vpaStart } from './cap-search.ts';
+import { CAP_GRANULARITY, CapConfirm, CapSearch, CONFIRM_RUNS, DOWN_STEP, roundDown, vpaStart, type CapConfirmResult } from './cap-search.ts';
 import { CapacityFiles, capLabel } from './capacity-files.ts';
 import { judgeStep, type StepLimits, type StepMeasurement } from './judge-step.ts';
 import { measureLoadStep } from './measure-step.ts';
@@ -507,18 +507,20 @@ async function capTrial(tier: Tier, capBytes: number, ctx: TierContext, why: str
 }
 
 async function smallestCapSearch(tier: Tier, ctx: TierContext, peaks: number[], runDirs: Set<string>, opts: { margin: boolean; check80: boolean } = { margin: true, check80: true }): Promise<SmallestCap> {
-  const trials = new Map<number, CapTrialRecord>();
+  // Every fresh run, in order; the searches reuse a cap's first run, the confirmation adds runs of its own.
+  const all: CapTrialRecord[] = [];
+  const firstAt = new Map<number, CapTrialRecord>();
   const maxCap = tier.capBytes * 2;
-  const tryCap = async (cap: number, why: string) => {
-    const known = trials.get(cap);
-    if (known) return known;
+  const runCap = async (cap: number, why: string) => {
     const t = await capTrial(tier, cap, ctx, why, runDirs);
-    trials.set(cap, t);
+    all.push(t);
+    if (!firstAt.has(cap)) firstAt.set(cap, t);
     return t;
   };
-  if (!peaks.length) return { noOomLatencyBytes: null, withMarginBytes: null, startPeaksBytes: [], vpaStartBytes: 0, trials: [], status: 'no peak working set measured' };
+  const tryCap = async (cap: number, why: string) => firstAt.get(cap) ?? (await runCap(cap, why));
+  if (!peaks.length) return { noOomLatencyBytes: null, firstPassBytes: null, recommendedBytes: null, confirmation: 'no peak working set measured', passRates: [], withMarginBytes: null, startPeaksBytes: [], vpaStartBytes: 0, trials: [], status: 'no peak working set measured' };
 
-  // 1. No OOM kill, latency and error targets met.
+  // 1. No OOM kill, latency and error targets met: VPA's start, then bisect to 64 MiB (one run per cap).
   const first = new CapSearch({ peaks, maxCapBytes: maxCap });
   let why = 'VPA start: P90 of peaks + 15 %';
   for (let cap = first.next(); cap !== undefined && !ctx.opts.signal.aborted; cap = first.next()) {
@@ -529,11 +531,26 @@ async function smallestCapSearch(tier: Tier, ctx: TierContext, peaks: number[], 
   }
   const r1 = first.result();
 
+  // 1b. One pass at a cap that close to the working set is not a finding: a fresh re-run until the cap has
+  // passed CONFIRM_RUNS of CONFIRM_RUNS, stepping up 64 MiB after a failed run.
+  let confirmation: CapConfirmResult | undefined;
+  if (r1.smallestPassBytes !== null && !ctx.opts.signal.aborted) {
+    const c = new CapConfirm(r1.smallestPassBytes, all.map((t) => ({ capBytes: t.capBytes, pass: t.pass })), { maxCapBytes: maxCap });
+    for (let cap = c.next(); cap !== undefined && !ctx.opts.signal.aborted; cap = c.next()) {
+      const t = await runCap(cap, `confirm: a fresh re-run of ${Math.round(cap / MiB)} MiB (it must pass ${CONFIRM_RUNS} of ${CONFIRM_RUNS})`);
+      c.record(t.pass);
+    }
+    confirmation = c.result();
+    ctx.opts.progress.note(`[${tier.profile} @ ${capLabel(tier.capBytes)}] smallest cap ${confirmation.status === 'confirmed' ? 'confirmed' : 'NOT reproducible'}: ${confirmation.how}`);
+  }
+  const confirmed = confirmation?.confirmedBytes ?? null;
+
   // 2. …and the free-memory margin: start at the peak seen plus the margin, bisect down to the first result.
+  // One run per cap: these caps sit a whole margin above the working set, where the kernel need not reclaim.
   let withMargin: number | null = null;
-  if (opts.margin && r1.smallestPassBytes !== null && !ctx.opts.signal.aborted) {
-    const known = [...trials.values()].filter((t) => t.passWithMargin).map((t) => t.capBytes);
-    const peakAtPass = trials.get(r1.smallestPassBytes)?.peakWorkingSetBytes ?? Math.max(...peaks);
+  if (opts.margin && confirmed !== null && !ctx.opts.signal.aborted) {
+    const known = [...firstAt.values()].filter((t) => t.passWithMargin).map((t) => t.capBytes);
+    const peakAtPass = firstAt.get(confirmed)?.peakWorkingSetBytes ?? Math.max(...peaks);
     const second = new CapSearch({ peaks, maxCapBytes: Math.max(maxCap, peakAtPass + tier.stack.targets.minFreeBytes + CAP_GRANULARITY), startBytes: Math.max(...peaks, peakAtPass) + tier.stack.targets.minFreeBytes });
     let why2 = 'peak + free-memory margin';
     for (let cap = second.next(); cap !== undefined && !ctx.opts.signal.aborted; cap = second.next()) {
@@ -547,19 +564,23 @@ async function smallestCapSearch(tier: Tier, ctx: TierContext, peaks: number[], 
 
   // 3. The figure is only worth something if less fails: run at 80 % of it.
   let check80: SmallestCap['check80'];
-  if (opts.check80 && r1.smallestPassBytes !== null && !ctx.opts.signal.aborted) {
-    const cap80 = roundDown(r1.smallestPassBytes * DOWN_STEP, MiB);
-    const t = trials.get(cap80) ?? (await tryCap(cap80, 'check: 80 % of the smallest passing cap'));
+  if (opts.check80 && confirmed !== null && !ctx.opts.signal.aborted) {
+    const cap80 = roundDown(confirmed * DOWN_STEP, MiB);
+    const t = firstAt.get(cap80) ?? (await runCap(cap80, 'check: 80 % of the smallest passing cap'));
     check80 = { capBytes: cap80, pass: t.pass, reasons: t.reasons };
   }
   return {
-    noOomLatencyBytes: r1.smallestPassBytes,
+    noOomLatencyBytes: confirmed,
+    firstPassBytes: r1.smallestPassBytes,
+    recommendedBytes: confirmation?.recommendedBytes ?? null,
+    confirmation: confirmation?.how ?? (ctx.opts.signal.aborted ? 'interrupted' : 'no cap passed: nothing to confirm'),
+    passRates: confirmation?.passRates ?? [],
     withMarginBytes: withMargin,
     startPeaksBytes: peaks,
     vpaStartBytes: Math.ceil(vpaStart(peaks) / CAP_GRANULARITY) * CAP_GRANULARITY,
     check80,
-    trials: [...trials.values()],
-    status: r1.status,
+    trials: all,
+    status: confirmation ? (confirmation.status === 'confirmed' ? 'found' : 'not-reproducible') : r1.status,
   };
 }
 
@@ -593,7 +614,7 @@ export interface CapCheck {
   capBytes: number | null;
   /** The search that found it (absent when the cap was given). */
   search?: SmallestCap;
-  /** A fresh run at the cap (must pass) and one at 80 % of it (must fail). */
+  /** A fresh run at the cap (must pass: the confirmation's last when the search found it) and one at 80 % of it (must fail). */
   atCap?: CapTrialRecord;
   at80?: CapTrialRecord;
   /** The figure holds: the run at the cap passed and the one at 80 % failed. */
@@ -603,8 +624,8 @@ export interface CapCheck {
 
 /**
  * The smallest cap checked on its own: for the profile's own tier, find the smallest passing cap (unless
- * given: `capBytes`), then confirm it with a fresh pair of runs, one at that cap (it must pass) and one at
- * 80 % of it (it must fail). The free-memory margin search is left out (the review does it). What
+ * given: `capBytes`; found, it has passed CONFIRM_RUNS fresh runs), then a fresh run at 80 % of it (it must
+ * fail); a cap given gets a fresh run at it too (it must pass). The free-memory margin search is left out (the review does it). What
  * `npm run bench:capacity -- --check-cap [SIZE]` runs.
  */
 export async function checkSmallestCap(opts: ProfileReviewOptions, capBytes?: number): Promise<CapCheck> {
@@ -615,7 +636,7 @@ export async function checkSmallestCap(opts: ProfileReviewOptions, capBytes?: nu
   const dir = path.resolve(opts.outDir, opts.id);
   const runsDir = path.join(dir, 'runs');
   const files = new CapacityFiles(dir);
-  const review = newCapacityReview({ id: opts.id, mode: 'profile', profile: own.name, target: null, quick: opts.quick, limits, targetRate: own.targets.minRps, timing: opts.timing, notes: ['the smallest cap checked: found (or given), then a fresh run at it and one at 80 % of it'] });
+  const review = newCapacityReview({ id: opts.id, mode: 'profile', profile: own.name, target: null, quick: opts.quick, limits, targetRate: own.targets.minRps, timing: opts.timing, notes: ['the smallest cap checked: found and confirmed by repeat runs (or given, then a fresh run at it), then a fresh run at 80 % of it'] });
   const ctx: TierContext = { opts, limits, baseScenario, runsDir, files, review, laterS: 0 };
   const runDirs = new Set<string>();
   try {
@@ -632,8 +653,9 @@ export async function checkSmallestCap(opts: ProfileReviewOptions, capBytes?: nu
     let atCap: CapTrialRecord | undefined;
     let at80: CapTrialRecord | undefined;
     if (cap !== null && !opts.signal.aborted) {
-      atCap = await capTrial(tier, cap, ctx, 'confirm: the smallest passing cap, a fresh run', runDirs);
-      if (!opts.signal.aborted) at80 = await capTrial(tier, roundDown(cap * DOWN_STEP, MiB), ctx, 'confirm: 80 % of it, a fresh run', runDirs);
+      // Found by the search: its confirmation's runs at the cap are the runs at it (all passed); given: one fresh run.
+      atCap = search ? search.trials.filter((t) => t.capBytes === cap).at(-1) : await capTrial(tier, cap, ctx, 'check: the cap given, a fresh run', runDirs);
+      if (!opts.signal.aborted) at80 = await capTrial(tier, roundDown(cap * DOWN_STEP, MiB), ctx, 'check: 80 % of it, a fresh run', runDirs);
     }
     const result: CapCheck = { profile: own.name, capBytes: cap, search, atCap, at80, holds: Boolean(atCap?.pass && at80 && !at80.pass), dir };
     fs.mkdirSync(dir, { recursive: true });

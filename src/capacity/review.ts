@@ -54,8 +54,18 @@ export interface CapTrialRecord {
 }
 
 export interface SmallestCap {
-  /** Smallest cap with no OOM kill and the latency and error targets met (null: none found). */
+  /**
+   * Smallest cap with no OOM kill and the latency and error targets met in every one of its fresh runs
+   * (CONFIRM_RUNS of them): the bisection's pass, or 64 MiB steps above it (null: none found or none held).
+   */
   noOomLatencyBytes: number | null;
+  /** The bisection's smallest pass (one run), before the confirmation. */
+  firstPassBytes: number | null;
+  /** noOomLatencyBytes + VPA's 15 % safety margin, rounded up to 64 MiB: what to provision. */
+  recommendedBytes: number | null;
+  /** How the figure was confirmed (pass rates of the caps run again), one line. */
+  confirmation: string;
+  passRates: Array<{ capBytes: number; runs: number; passes: number }>;
   /** Smallest cap that also keeps the free-memory margin (null: none found). */
   withMarginBytes: number | null;
   /** Peaks the search started from (bytes) and the VPA start it gave. */

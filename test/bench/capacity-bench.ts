@@ -5,8 +5,9 @@
  * beside the tier table it wrote. Wrap it in the shared heavy lock on a shared machine.
  *
  * `npm run bench:capacity -- --check-cap [SIZE] [--profile 4gb] [--data 200m] [--step-time W,M,C]`: the
- * smallest cap checked on its own: found for the profile's own tier (or SIZE given), then a fresh run at it
- * (must pass) and one at 80 % of it (must fail). Prints the trials and the pair; exit 0 when it holds.
+ * smallest cap checked on its own: found for the profile's own tier and confirmed by repeat runs (it must pass
+ * 2 of 2 fresh runs, else 64 MiB more), or SIZE given and run once; then a fresh run at 80 % of it (must
+ * fail). Prints every run and the confirmation; exit 0 when it holds.
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -89,11 +90,14 @@ async function checkCap(cliArgs: string[], size: string | undefined): Promise<nu
     console.log(`\nsimulate capacity ${cliArgs.join(' ')} --check-cap${size ? ` ${size}` : ''}: ${seconds.toFixed(0)} s (${(seconds / 60).toFixed(1)} min), in ${c.dir}\n`);
     console.log('| cap | why | result | reasons | peak working set | avg ms | p99 ms | OOM kills | warm-up |');
     console.log('|---|---|---|---|---|---|---|---|---|');
-    for (const t of [...(c.search?.trials ?? []), ...[c.atCap, c.at80].filter((t): t is CapTrialRecord => t !== undefined)]) console.log(row(t));
+    const runs = [...(c.search?.trials ?? [])];
+    for (const t of [c.atCap, c.at80]) if (t && !runs.includes(t)) runs.push(t);
+    for (const t of runs) console.log(row(t));
+    if (c.search) console.log(`\nconfirmation: ${c.search.confirmation} (the bisection's smallest pass: ${mib(c.search.firstPassBytes)})`);
     console.log(
       c.capBytes === null
-        ? `\nno cap passed (${c.search?.status ?? 'none'}): nothing to check`
-        : `\nsmallest passing cap ${mib(c.capBytes)}: at it ${c.atCap ? (c.atCap.pass ? 'PASS' : 'FAIL') : 'not run'}, at 80 % ${c.at80 ? `(${mib(c.at80.capBytes)}) ${c.at80.pass ? 'PASS' : 'FAIL'}` : 'not run'} → ${interrupts.signal.aborted ? 'interrupted: not checked' : c.holds ? 'the figure holds' : 'the figure does NOT hold'}`,
+        ? `\nno cap passed and held (${c.search?.status ?? 'none'}): nothing to check`
+        : `\nsmallest passing cap ${mib(c.capBytes)}: at it ${c.atCap ? (c.atCap.pass ? 'PASS' : 'FAIL') : 'not run'}${c.search ? ` (${c.search.passRates.find((p) => p.capBytes === c.capBytes)?.passes ?? '?'} of ${c.search.passRates.find((p) => p.capBytes === c.capBytes)?.runs ?? '?'} fresh runs)` : ''}, at 80 % ${c.at80 ? `(${mib(c.at80.capBytes)}) ${c.at80.pass ? 'PASS' : 'FAIL'}` : 'not run'} → ${interrupts.signal.aborted ? 'interrupted: not checked' : c.holds ? 'the figure holds' : 'the figure does NOT hold'}`,
     );
     return interrupts.signal.aborted ? 130 : c.holds ? 0 : 1;
   } finally {
