@@ -10,7 +10,7 @@ import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { remoteEngineDown, remoteEngineUnavailable, remoteEngineUp, testBedLeftovers, type RemoteEngine } from './helpers/remote-engine.ts';
+import { remoteEngineDown, remoteEngineDrop, remoteEngineUnavailable, remoteEngineUp, testBedLeftovers, type RemoteEngine } from './helpers/remote-engine.ts';
 import { BIN, REPO, simulate } from './helpers/stack.ts';
 import { readCsv } from './helpers/csv.ts';
 import { chooseEngine, closeEngines } from '../src/drivers/docker/engine-info.ts';
@@ -144,8 +144,17 @@ describe.skipIf(Boolean(why))(`a Docker engine reached over ssh${why ? ` (skippe
     }
   }, 120_000);
 
-  it('runs the 4gb profile there: judged, run.json names the server, memory from the stats stream, nothing left there', async () => {
-    const r = await simulate(['--profile', '4gb', '--driver', 'docker', '--docker-host', bed.dockerHost, '--ssh-key', bed.sshKey, '--data', 'none', '--duration', '20', '--no-tui', '--out', out], { timeoutMs: 420_000 });
+  it('runs the 4gb profile there with --load-from remote: judged, run.json names the server, memory from the stats stream, the server\'s PSI, nothing left there', async () => {
+    // The load engine runs in a container there: seen through the test's own look while the run goes.
+    const running = simulate(['--profile', '4gb', '--driver', 'docker', '--docker-host', bed.dockerHost, '--ssh-key', bed.sshKey, '--load-from', 'remote', '--data', 'none', '--duration', '20', '--no-tui', '--out', out], { timeoutMs: 420_000 });
+    let loadSeen: Docker.ContainerInfo | undefined;
+    let finished = false;
+    void running.then(() => (finished = true));
+    while (!finished && !loadSeen) {
+      loadSeen = (await look.listContainers({ filters: { label: ['simulate.role=load'] } }))[0];
+      if (!loadSeen) await new Promise((res) => setTimeout(res, 1000));
+    }
+    const r = await running;
     // Judged: 0 (targets met) or 1 (a target missed, named); not an error.
     expect([0, 1], r.stderr.slice(-2000)).toContain(r.code);
     const dir = lastRunDir();
@@ -158,7 +167,16 @@ describe.skipIf(Boolean(why))(`a Docker engine reached over ssh${why ? ` (skippe
     expect(run.dockerHost.memoryBytes).toBeGreaterThan(1024 ** 3);
     expect(run.capBytes).toBe(run.dockerHost.memoryBytes);
     expect(run.dockerHost.inUseByOthersAtStartBytes).toBeGreaterThan(0);
-    expect(run.loadFrom).toMatch(/^here: this machine's 127\.0\.0\.1:\d+, carried by ssh to 127\.0\.0\.1:8000 on ssh:\/\//);
+    // The load came from the server: our engine in a container there on the host network, against its loopback.
+    expect(loadSeen, 'a load container running on the server during the run').toBeDefined();
+    expect(loadSeen!.HostConfig.NetworkMode).toBe('host');
+    expect(loadSeen!.Command).toContain('"baseUrl":"http://127.0.0.1:8000/"');
+    expect(run.loadFrom).toMatch(/^remote: our load engine on ssh:\/\/root@10\.\d+\.\d+\.\d+, against 127\.0\.0\.1:8000 there/);
+    // node and the bundled engine, gzip'd, sent once for the run.
+    expect(run.remoteLoad.copiedBytes).toBeGreaterThan(10 * 1024 ** 2);
+    // The server's PSI and kernel log, read by the helper container there.
+    expect(run.dockerHost.watch.psi).toMatch(/once a second/);
+    expect(run.dockerHost.watch.kernelLog).toMatch(/kmsg|not read: /);
     const report = JSON.parse(fs.readFileSync(path.join(dir, 'report.json'), 'utf8'));
     expect(report.verdict.targets.length).toBeGreaterThan(3);
     // Requests went through the forward and were answered there.
@@ -172,6 +190,10 @@ describe.skipIf(Boolean(why))(`a Docker engine reached over ssh${why ? ` (skippe
     expect(appColumn).toBeDefined();
     expect(Math.max(...rows.map((row) => Number(row[appColumn]) || 0))).toBeGreaterThan(10);
     expect(Math.max(...rows.map((row) => Number(row.stack_working_set_mb) || 0))).toBeGreaterThan(50);
+    // The per-second windows streamed back: each judged second's completions, from the engine there.
+    expect(rows.filter((row) => Number(row.rate_completed) > 0).length).toBeGreaterThan(10);
+    // The server's PSI (a row a second, from its /proc/pressure/memory), not this machine's.
+    expect(rows.filter((row) => row.psi_some_avg10 !== '' && row.psi_some_avg10 !== undefined).length).toBeGreaterThan(10);
     expect(await oursThere()).toEqual([]);
   }, 450_000);
 
@@ -187,29 +209,54 @@ describe.skipIf(Boolean(why))(`a Docker engine reached over ssh${why ? ` (skippe
     expect(kills).toHaveLength(1);
     expect(kills[0]!.service).toBe('hog');
     expect(kills[0]!.detail).toMatch(/engine: container [0-9a-f]{12} exit 137, OOM kill by/);
+    // Named by the server's own kernel log (read by the helper container there): the process, its pid and cgroup.
+    expect(run.dockerHost.watch.kernelLog).toMatch(/^the server's kernel log/);
+    expect(kills[0]!.detail).toMatch(new RegExp(`OOM kill by kernel log; the server's kernel: Killed process \\d+ \\(python3\\) in /simulate/${run.runId}/[0-9a-f]{64}, anon-rss \\d+\\.\\d MB`));
     // The server's cgroup (this test bed shares this machine's /sys/fs/cgroup) is gone with the run.
     expect(fs.existsSync(`/sys/fs/cgroup/memory/simulate/${run.runId}`)).toBe(false);
     expect(await oursThere()).toEqual([]);
   }, 260_000);
 
-  it('a SIGKILLed run leaves its containers there; the next `simulate down --docker-host` removes them', async () => {
-    const child = spawn(process.execPath, [BIN, '--profile', 'test/fixtures/profiles/pg-redis.yml', '--driver', 'docker', '--docker-host', bed.dockerHost, '--ssh-key', bed.sshKey, '--no-load', '--duration', '300', '--no-tui', '--out', out], { cwd: REPO, stdio: 'ignore' });
-    try {
+  it('a dropped ssh connection ends a run (exit 3, its reason); it and a SIGKILLed run leave containers there; the next `simulate down --docker-host` removes them', async () => {
+    const args = ['--profile', 'test/fixtures/profiles/pg-redis.yml', '--driver', 'docker', '--docker-host', bed.dockerHost, '--ssh-key', bed.sshKey, '--no-load', '--duration', '300', '--no-tui', '--out', out];
+    const servicesRunning = async (n: number) => {
       const deadline = Date.now() + 180_000;
       let running = 0;
-      while (Date.now() < deadline && running < 2) {
+      while (Date.now() < deadline && running < n) {
         running = (await look.listContainers({ filters: { label: ['simulate.role=service'] } })).length;
-        if (running < 2) await new Promise((r) => setTimeout(r, 1000));
+        if (running < n) await new Promise((r) => setTimeout(r, 1000));
       }
-      expect(running, 'both services running on the server before the kill').toBe(2);
+      return running;
+    };
+    // 1. The link drops mid-run: sshd and its sessions are killed there, and new connections are refused.
+    const dropped = simulate(args, { timeoutMs: 240_000 });
+    expect(await servicesRunning(2), 'both services running on the server before the drop').toBe(2);
+    remoteEngineDrop();
+    const d = await dropped;
+    expect(d.code, d.stderr.slice(-2000)).toBe(3);
+    const reason = d.stderr.trim().split('\n').pop()!;
+    expect(reason).toMatch(/the ssh connection to ssh:\/\/root@10\.\d+\.\d+\.\d+ closed with \d+ channel\(s\) open: the run ended at second \d+ .*simulate down --docker-host ssh:\/\//);
+    // The server could not be reached to tidy up: what the run left is still there.
+    expect((await oursThere()).length).toBeGreaterThanOrEqual(2);
+    bed = remoteEngineUp(); // sshd again
+    const down = (runs: string) => simulate(['down', '--docker-host', bed.dockerHost, '--ssh-key', bed.sshKey]).then((r) => {
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(new RegExp(`removed [2-9] container\\(s\\) and \\d+ volume\\(s\\) of run\\(s\\) ${runs} on ssh://`));
+    });
+    const droppedRun = /\/(\d{8}-\d{6}-[0-9a-f]{4})\)/.exec(reason)?.[1];
+    expect(droppedRun, reason).toBeDefined();
+    await down(droppedRun!);
+    expect(await oursThere()).toEqual([]);
+    // 2. A run killed with SIGKILL: nothing of it tidies up; the next `simulate down` does.
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: REPO, stdio: 'ignore' });
+    try {
+      expect(await servicesRunning(2), 'both services running on the server before the kill').toBe(2);
     } finally {
       child.kill('SIGKILL');
     }
     await new Promise((r) => child.once('exit', r));
     expect((await oursThere()).length).toBeGreaterThanOrEqual(2);
-    const r = await simulate(['down', '--docker-host', bed.dockerHost, '--ssh-key', bed.sshKey]);
-    expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/removed [2-9] container\(s\) and \d+ volume\(s\) of run\(s\) \d{8}-\d{6}-[0-9a-f]{4} on ssh:\/\//);
+    await down('\\d{8}-\\d{6}-[0-9a-f]{4}');
     expect(await oursThere()).toEqual([]);
-  }, 300_000);
+  }, 420_000);
 });

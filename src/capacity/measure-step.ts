@@ -5,7 +5,7 @@
  * generator from a saturated stack.
  */
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
-import type { LoadRun, StageResult } from '../load/index.ts';
+import type { LoadHandle, StageResult } from '../load/index.ts';
 import type { StepMeasurement } from './judge-step.ts';
 import { MEASURED_STAGE_INDEX } from './step-scenario.ts';
 
@@ -19,7 +19,7 @@ export type LoadFigures = Omit<StepMeasurement, 'oomKills' | 'peakWorkingSetByte
  * `window`: the measured stage's planned load-clock seconds [fromS, toS); `measuredIndex`: its stage index in
  * `run` (0 when a Run ran the warm-up `until: steady` as a load of its own and `run` is the measured part).
  */
-export function measureLoadStep(run: LoadRun, offeredRps: number, maxInFlight: number, window: { fromS: number; toS: number }, measuredIndex = MEASURED_STAGE_INDEX): Promise<LoadFigures> {
+export function measureLoadStep(run: LoadHandle, offeredRps: number, maxInFlight: number, window: { fromS: number; toS: number }, measuredIndex = MEASURED_STAGE_INDEX): Promise<LoadFigures> {
   const lag = monitorEventLoopDelay({ resolution: 10 });
   let cpu0: NodeJS.CpuUsage | undefined;
   let wall0 = 0;

@@ -33,7 +33,22 @@ export interface LoadRunEvents {
   sample: [LatencySample];
 }
 
-export class LoadRun extends EventEmitter<LoadRunEvents> {
+/**
+ * What a run drives: this process's engine (LoadRun), or one on another machine whose events arrive
+ * over a stream (`--load-from remote`). `begun` resolves with the time (this machine's clock) the load
+ * actually began, when that is later than the call (a container to start first).
+ */
+export interface LoadHandle extends EventEmitter<LoadRunEvents> {
+  readonly done: Promise<LoadResult>;
+  readonly model: LoadModel;
+  readonly begun?: Promise<number>;
+  stop(): void;
+}
+
+/** Starts a load: startLoad, or a remote engine's. */
+export type LoadStarter = (scenario: Scenario, opts: StartLoadOptions) => LoadHandle;
+
+export class LoadRun extends EventEmitter<LoadRunEvents> implements LoadHandle {
   /** Resolves when the last stage's last request has ended, or soon after stop(). */
   readonly done: Promise<LoadResult>;
   readonly model: LoadModel;

@@ -23,6 +23,8 @@ export interface MonitorOptions {
   intervalMs: number;
   /** cgroup v2 has per-cgroup PSI; v1 only the system's (undefined). null: none (a remote engine's stack). */
   psiFile?: string | null;
+  /** PSI from elsewhere, read instead of psiFile (a remote engine's server, through its helper container). */
+  psiSource?: () => Psi | undefined;
 }
 
 export class Monitor {
@@ -57,7 +59,7 @@ export class Monitor {
 
   async sample(): Promise<Sample> {
     const at = Date.now();
-    const [stack, psi] = await Promise.all([this.opts.parent.stats(), this.opts.psiFile === null ? undefined : readPsi(this.opts.psiFile).catch(swallow('monitor', 'read PSI'))]);
+    const [stack, psi] = await Promise.all([this.opts.parent.stats(), this.opts.psiSource ? this.opts.psiSource() : this.opts.psiFile === null ? undefined : readPsi(this.opts.psiFile).catch(swallow('monitor', 'read PSI'))]);
     const services = new Map<string, MemoryStats>();
     await Promise.all(
       this.opts.handles().map(async (h) => {

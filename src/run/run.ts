@@ -12,11 +12,12 @@ import fs from 'node:fs';
 import type http from 'node:http';
 import path from 'node:path';
 import type { MemoryCgroup, MemoryStats } from '../cgroups/cgroup.ts';
+import type { Psi } from '../cgroups/psi.ts';
 import { createCgroup, detectCgroups, heldMemory, RUNS_PARENT, removeEverywhere, removeIfEmpty, type CgroupLayout } from '../cgroups/index.ts';
 import type { Driver, DriverName } from '../drivers/driver.ts';
 import { checkPortsFree } from '../drivers/process/process-driver.ts';
 import { EnvironmentError, EXIT, InputError, InterruptedError } from '../errors.ts';
-import { appendStageSummary, formatSummaryCsv, loadScenario, startLoad, type LoadModel, type LoadResult, type LoadRun, type Scenario, type SecondWindow, type StageResult } from '../load/index.ts';
+import { appendStageSummary, formatSummaryCsv, loadScenario, startLoad, type LoadHandle, type LoadModel, type LoadResult, type LoadStarter, type Scenario, type SecondWindow, type StageResult } from '../load/index.ts';
 import type { Reporter, RunEvent, RunState } from '../model/index.ts';
 import { appFigures, readCacheCounters, startMetricsExporter, type AppCounters, type AppFigures } from '../monitor/metrics-exporter.ts';
 import { hostFacts, type HostFacts } from '../monitor/host-facts.ts';
@@ -77,7 +78,7 @@ export interface RunOptions {
   signal: AbortSignal;
   /** Instead of a scenario: a workflow that runs its own loads while the stack is up (see RunSpec.session). */
   session?: (s: RunSession) => Promise<void>;
-  /** With --docker-host: where the load comes from (here, through ssh; or remote, not built yet). */
+  /** With --docker-host: where the load comes from (here, through ssh; or remote: our engine in a container there). */
   loadFrom?: 'here' | 'remote';
 }
 
@@ -92,7 +93,7 @@ export interface RunSession {
    * first. A first stage `until: steady` runs as a load of its own (stopped at steady state) and `attach`
    * sees the rest: `loadStartT` is when that rest began, `startT` when the whole began (run seconds).
    */
-  load(scenario: Scenario, attach?: (run: LoadRun) => void): Promise<{ load: LoadResult; loadStartT: number; startT: number; steadyAtT?: number }>;
+  load(scenario: Scenario, attach?: (run: LoadHandle) => void): Promise<{ load: LoadResult; loadStartT: number; startT: number; steadyAtT?: number }>;
   /** Highest working set of the stack read in run seconds [fromT, toT]; undefined when none was read. */
   peakWorkingSet(fromT: number, toT: number): number | undefined;
   /** OOM kills in run seconds [fromT, toT]: the victim service of each. */
@@ -161,6 +162,13 @@ export interface RunDeps {
   here?: Stack;
   /** Released after the teardown (a remote engine's forwards). */
   dispose?: () => Promise<void>;
+  /**
+   * A load engine that runs where the stack runs (`--load-from remote`): it loads the stack's own
+   * addresses (its loopback there), not `here`'s. `prepare` runs once the stack is up, before any load.
+   */
+  load?: { start: LoadStarter; prepare?: (runId: string) => Promise<void> };
+  /** The PSI of the machine the stack runs on, when that is not this one (a remote engine's server). */
+  psi?: () => Psi | undefined;
 }
 
 export type RunMonitor = Pick<Monitor, 'start' | 'stop' | 'sample'>;
@@ -237,17 +245,27 @@ export async function runSimulation(opts: RunOptions): Promise<RunResult> {
     else opts.signal.addEventListener('abort', forward, { once: true });
     const spec = { ...runSpec(opts, { runId, workDir, stack, scenario, faults }), signal: stop.signal };
     spec.meta = { ...spec.meta, ...remote.meta };
-    const run = new Run(spec, { cgroups: remote.cgroups, driver: remote.driver, here: remote.here, checkPorts: async () => undefined, dispose: remote.dispose });
+    const run = new Run(spec, { cgroups: remote.cgroups, driver: remote.driver, here: remote.here, checkPorts: async () => undefined, dispose: remote.dispose, load: remote.load, psi: remote.psi });
+    let dropped: string | undefined;
     remote.onDrop((reason) => {
+      if (dropped || stop.signal.aborted) return;
+      dropped = reason;
       run.emit({ kind: 'info', detail: `${reason}: the run ends; what it left there goes at the next connection` });
       stop.abort();
     });
     // As a Run does with its own listener: the caller's signal may outlive this run.
+    let result: RunResult;
     try {
-      return await run.execute();
+      result = await run.execute();
     } finally {
       opts.signal.removeEventListener('abort', forward);
     }
+    // Not the user's Ctrl-C: the environment ended the run (exit 3), its files written so far are kept.
+    if (dropped && !opts.signal.aborted) {
+      const url = String((remote.meta.dockerHost as { url?: string } | undefined)?.url ?? 'the server');
+      throw new EnvironmentError(`${dropped}: the run ended at second ${result.state.elapsedS} (its files so far are in ${result.runDir})`, `run \`simulate down --docker-host ${url}\` to remove what it left there (the next run there does it too)`);
+    }
+    return result;
   }
   const cg = await detectCgroups();
   if (!cg.canWrite) throw new EnvironmentError(cg.reason ?? 'cannot create cgroups', 'run as root, or in a delegated cgroup (systemd-run --user --scope -p Delegate=yes)');
@@ -447,6 +465,8 @@ export class Run {
         }
       }
       this.throwIfAborted();
+      if (deps.load?.prepare && (spec.scenario || spec.session)) await deps.load.prepare(this.runId);
+      this.throwIfAborted();
       this.state.phase = 'running';
       if (this.parent) {
         const targets = serviceStatsTargets(this.here);
@@ -600,6 +620,7 @@ export class Run {
       intervalMs: this.spec.sampleIntervalMs,
       // A remote stack's PSI is the server's, which this machine's /proc does not show.
       psiFile: this.deps.here ? null : this.state.cgroupVersion === 2 ? path.join(this.parent!.dir, 'memory.pressure') : undefined,
+      psiSource: this.deps.psi,
       onSample: (s) => this.onSample(s),
     };
     this.monitor = this.deps.monitor ? this.deps.monitor(opts) : new Monitor(opts);
@@ -701,7 +722,7 @@ export class Run {
     };
   }
 
-  private async runLoad(scenario: Scenario, attach?: (run: LoadRun) => void): Promise<LoadResult> {
+  private async runLoad(scenario: Scenario, attach?: (run: LoadHandle) => void): Promise<LoadResult> {
     const first = scenario.stages[0];
     if (first?.until === 'steady' && scenario.stages.length > 1) {
       this.steadyPlan = { untilSteady: true, maxS: first.duration };
@@ -717,13 +738,20 @@ export class Run {
     return this.runPart(scenario, { offset: 0, count: scenario.stages.length, untilSteady: false }, attach);
   }
 
-  private async runPart(scenario: Scenario, part: { offset: number; count: number; untilSteady: boolean }, attach?: (run: LoadRun) => void): Promise<LoadResult> {
+  private async runPart(scenario: Scenario, part: { offset: number; count: number; untilSteady: boolean }, attach?: (run: LoadHandle) => void): Promise<LoadResult> {
     const total = scenario.stages.reduce((a, s) => a + s.duration, 0);
     const summaryFile = path.join(this.runDir, 'summary.csv');
-    const loadStart = Date.now();
+    let loadStart = Date.now();
     this.loadStartT = this.t(loadStart);
     this.loadRunning = true;
-    const run = startLoad(scenario, { baseUrl: this.here.appUrl, model: this.spec.model, signal: this.internal.signal, allowRemote: this.spec.allowRemote, onAck: this.acks?.record });
+    // A load engine where the stack runs loads the stack's own address there; this process's loads it as reached from here.
+    const start: LoadStarter = this.deps.load?.start ?? startLoad;
+    const run = start(scenario, { baseUrl: this.deps.load ? this.stack.appUrl : this.here.appUrl, model: this.spec.model, signal: this.internal.signal, allowRemote: this.spec.allowRemote, onAck: this.acks?.record });
+    // A remote engine begins once its container runs: its seconds count from then.
+    void run.begun?.then((at) => {
+      loadStart = at;
+      this.loadStartT = this.t(at);
+    });
     attach?.(run);
     // Faults are timed from the start of the load that is judged: after an `until: steady` warm-up.
     if (!part.untilSteady) this.startFaults(loadStart);

@@ -32,6 +32,11 @@ export function remoteEngineUp(): RemoteEngine {
   return { dockerHost: env.DOCKER_HOST!, sshKey: env.SSH_KEY!, socket: env.REMOTE_SOCKET!, addr: env.REMOTE_ADDR! };
 }
 
+/** Kills sshd and its sessions there: open connections drop, new ones are refused until remoteEngineUp(). */
+export function remoteEngineDrop(): void {
+  execFileSync('bash', [SCRIPT, 'drop'], { stdio: ['ignore', 'inherit', 'inherit'], timeout: 30_000 });
+}
+
 export function remoteEngineDown(): void {
   spawnSync('bash', [SCRIPT, 'down'], { stdio: ['ignore', 'inherit', 'inherit'], timeout: 120_000 });
 }

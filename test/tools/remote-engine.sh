@@ -5,6 +5,9 @@
 #   remote-engine.sh up      make it (idempotent); prints KEY=VALUE lines (DOCKER_HOST, SSH_KEY, ...)
 #   remote-engine.sh env     the same lines, if it is up (exit 1 if not)
 #   remote-engine.sh down    remove everything it made: dockerd, sshd, netns, veth, mounts, files
+#   remote-engine.sh drop    a dropped link, as a client sees it: sshd and every session it serves are
+#                            killed (SIGKILL), so open connections close and new ones are refused, until
+#                            the next `up` starts sshd again (dockerd and its containers keep running)
 #
 # Layout: a network namespace `simulate-remote` joined to this one by a veth pair on a private /30
 # (host 10.213.7.1, namespace 10.213.7.2). Inside it: sshd (key auth with a key generated here, on the
@@ -153,9 +156,27 @@ down() {
   say "down: nothing left (netns, veth, dockerd, sshd, mounts, $STATE)"
 }
 
+# A process and all its descendants, by pid (ps --ppid), deepest last.
+tree() {
+  local p=$1 c
+  echo "$p"
+  for c in $(ps -o pid= --ppid "$p"); do tree "$c"; done
+}
+
+drop() {
+  pid_alive "$RUN/sshd.pid" || { say "sshd is not up"; exit 1; }
+  local pids
+  pids=$(tree "$(cat "$RUN/sshd.pid")")
+  # shellcheck disable=SC2086
+  kill -9 $pids 2>/dev/null || true
+  rm -f "$RUN/sshd.pid"
+  say "dropped: sshd and its sessions killed ($(echo $pids | wc -w) processes); \`$0 up\` starts sshd again"
+}
+
 case "${1:-}" in
   up) up ;;
+  drop) drop ;;
   env) if pid_alive "$RUN/dockerd.pid" && pid_alive "$RUN/sshd.pid"; then print_env; else say "not up"; exit 1; fi ;;
   down) down ;;
-  *) echo "usage: $0 up|env|down" >&2; exit 2 ;;
+  *) echo "usage: $0 up|env|down|drop" >&2; exit 2 ;;
 esac

@@ -17,7 +17,8 @@ import { connectEngine, requireEngine } from './engine.ts';
 import type { EngineEvent } from './event-lines.ts';
 import { ReopeningEvents } from './event-stream.ts';
 import { dockerImagesReady, roleFor, roleImage, substitutionNote } from './local-images.ts';
-import { readKernelOomKills } from '../../cgroups/index.ts';
+import { readKernelOomKills, type KernelOomKill } from '../../cgroups/index.ts';
+import type { RemoteHostWatch } from './remote-host-watch.ts';
 import { debug, swallow } from '../../util/debug.ts';
 import { describePortHolder } from '../../util/port-holder.ts';
 import { checkOnce, describeCheck, tcpAnswers, waitReady } from '../../util/wait-ready.ts';
@@ -69,6 +70,8 @@ export interface RemoteSide {
   forwards?: PortForwards;
   /** The capped cgroup made on the server (--cap), or undefined: the engine's default, the machine is the cap. */
   cgroupParent?: string;
+  /** The server's PSI and kernel log, through a helper container there (started with the stack). */
+  watch?: RemoteHostWatch;
 }
 
 export class DockerDriver implements Driver {
@@ -95,6 +98,8 @@ export class DockerDriver implements Driver {
     const remote = this.opts.remote;
     // Remote: the server's engine places the containers (its default parent, or the cgroup capped there).
     const cgroupParent = remote ? (remote.cgroupParent ?? '') : cgroupParentFor(ctx.parent, info.cgroupDriver);
+    // Before the services: an OOM kill in their first seconds is in the server's kernel log the helper follows.
+    await remote?.watch?.start(ctx.runId).catch((err: unknown) => ctx.emit({ kind: 'info', detail: `the server's PSI and kernel log are not read: the helper container did not start (${String(err)})` }));
     if (!this.opts.imagesChecked) {
       const images = await dockerImagesReady(stack, this.docker);
       if (!images.ok) throw missingImagesError(images.missing);
@@ -420,7 +425,9 @@ export class DockerDriver implements Driver {
         if (reported === 0) {
           if (sameIncarnation) running.handle.oomKillsReported = 1;
           else running.earlierKills += 1;
-          ctx.emit({ at, kind: 'oom-kill', service, pid, detail: `engine: container ${running.handle.containerId!.slice(0, 12)} exit 137, OOM kill by ${evidence}` });
+          const k = facts.kernelKill;
+          const named = k ? `; the server's kernel: Killed process ${k.pid} (${k.name}) in ${k.taskMemcg ?? '?'}${k.anonRss ? `, anon-rss ${(k.anonRss / 1024 ** 2).toFixed(1)} MB` : ''}` : '';
+          ctx.emit({ at, kind: 'oom-kill', service, pid: k?.pid ?? pid, detail: `engine: container ${running.handle.containerId!.slice(0, 12)} exit 137, OOM kill by ${evidence}${named}` });
         }
       }
       ctx.emit({
@@ -471,6 +478,14 @@ export class DockerDriver implements Driver {
       debug('docker', `${running.handle.name}: inspect after die: ${String(err)}`);
     }
     let kernelLogged: boolean | undefined;
+    let kernelKill: KernelOomKill | undefined;
+    // A remote engine's kernel log is the server's, read by its helper container: a line naming a process
+    // in this container decides; none (yet) leaves it to the engine's evidence, as an unreadable log does.
+    const watch = this.opts.remote?.watch;
+    if (exitCode === 137 && watch?.kernelLogReadable()) {
+      kernelKill = await watch.killIn(running.handle.containerId!).catch(swallow('docker', 'the server\'s kernel log', undefined));
+      if (kernelKill) kernelLogged = true;
+    }
     // The kernel log read here is this machine's: for a remote engine, the engine's word decides.
     if (exitCode === 137 && running.handle.pid !== undefined && !this.opts.remote) {
       try {
@@ -481,7 +496,7 @@ export class DockerDriver implements Driver {
         debug('docker', `kernel OOM log not readable: ${String(err)}`);
       }
     }
-    return { exitCode, stateOomKilled, oomEventAgeMs: running.lastOomAt !== undefined ? at - running.lastOomAt : undefined, kernelLogged };
+    return { exitCode, stateOomKilled, oomEventAgeMs: running.lastOomAt !== undefined ? at - running.lastOomAt : undefined, kernelLogged, kernelKill };
   }
 
   async inject(service: string, action: ServiceAction): Promise<string> {
@@ -550,6 +565,7 @@ export class DockerDriver implements Driver {
     }
     const ctx = this.ctx;
     if (!ctx) return;
+    await this.opts.remote?.watch?.stop();
     await removeRun(this.docker, ctx.runId);
     for (const r of this.running.values()) r.log?.end();
     // The engine's empty parents are on the server for a remote engine: the run's cap helper removes its own.

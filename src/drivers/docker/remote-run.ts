@@ -16,6 +16,9 @@ import { dockerImagesReady, roleImage } from './local-images.ts';
 import { PortForwards } from './port-forwards.ts';
 import { capRemote, uncapRemote } from './remote-cap.ts';
 import { RemoteStack } from './remote-stats.ts';
+import { RemoteLoader } from './remote-load.ts';
+import { RemoteHostWatch } from './remote-host-watch.ts';
+import type { Psi } from '../../cgroups/psi.ts';
 
 export interface RemoteRun {
   driver: DockerDriver;
@@ -27,6 +30,10 @@ export interface RemoteRun {
   dispose(): Promise<void>;
   /** Called when the ssh connection in use drops. */
   onDrop(listener: (reason: string) => void): void;
+  /** The server's PSI (through the helper container), undefined while it has none. */
+  psi: () => Psi | undefined;
+  /** `--load-from remote`: the load engine on the server. */
+  load?: { start: RemoteLoader['start']; prepare: (runId: string) => Promise<void> };
 }
 
 /** The server's memory from its own /proc/meminfo (a container sees the host's), before the stack starts. */
@@ -49,7 +56,6 @@ export async function prepareRemoteRun(host: DockerHost, stack: Stack, opts: { c
   if (host.kind !== 'ssh') {
     throw new InputError(`a run on ${host.url} needs an ssh:// Docker host (its ports are reached through ssh forwards)`, 'use --docker-host ssh://user@host; tcp:// works for setup and down');
   }
-  if (opts.loadFrom === 'remote') throw new InputError('--load-from remote is not built yet', 'use --load-from here (the default: load from this machine through ssh)');
   const docker = connectEngine(host);
   const info = await requireEngine(docker);
   const images = await dockerImagesReady(stack, docker);
@@ -84,7 +90,8 @@ export async function prepareRemoteRun(host: DockerHost, stack: Stack, opts: { c
 
   let cgroupParent: string | undefined;
   // The driver reads `side.cgroupParent` when it starts containers: set by the cap below, before up().
-  const side: RemoteSide = { url: host.url, dialer, forwards };
+  const watch = new RemoteHostWatch(docker, helperImage);
+  const side: RemoteSide = { url: host.url, dialer, forwards, watch };
   const driver = new DockerDriver({ imagesChecked: true, docker, remote: side });
   const cgroups: RemoteRun['cgroups'] = {
     version,
@@ -109,6 +116,7 @@ export async function prepareRemoteRun(host: DockerHost, stack: Stack, opts: { c
     },
     remove: async () => undefined,
   };
+  const loader = opts.loadFrom === 'remote' ? new RemoteLoader(docker, { image: helperImage, url: host.url }) : undefined;
   const meta = {
     dockerHost: {
       url: host.url,
@@ -123,12 +131,29 @@ export async function prepareRemoteRun(host: DockerHost, stack: Stack, opts: { c
       // What else was using the server when the run began (its MemAvailable before our stack started).
       ...(memory ? { memAvailableAtStartBytes: memory.availableBytes, inUseByOthersAtStartBytes: memory.totalBytes - memory.availableBytes } : {}),
       cap: opts.capGiven ? 'a cgroup capped on the server by a helper container (--cap)' : 'the server\'s memory (engine info MemTotal)',
-      memorySource: 'the engine\'s stats stream per container (working set = usage - inactive file); OOM kills from events and State.OOMKilled',
+      memorySource: 'the engine\'s stats stream per container (working set = usage - inactive file); OOM kills from events and State.OOMKilled, named from the server\'s kernel log where the helper reads it',
+      // Read when run.json is written (a getter: the run's meta shares this object), so it says what the run could read there.
+      get watch() {
+        return watch.report();
+      },
     },
     ...(cpusAsked > 0 ? { cpusNotApplied: `${cpusAsked} (the profile's CPU limit is not applied on a remote engine)` } : {}),
-    loadFrom: `here: this machine's 127.0.0.1:${forwards.local(appPort)}, carried by ssh to 127.0.0.1:${appPort} on ${host.url}`,
+    loadFrom: loader
+      ? `remote: our load engine on ${host.url}, against 127.0.0.1:${appPort} there (the server's own capacity); its per-second windows streamed back over ssh`
+      : `here: this machine's 127.0.0.1:${forwards.local(appPort)}, carried by ssh to 127.0.0.1:${appPort} on ${host.url}`,
+    // Filled in when the engine is copied there (an object the run's meta shares, so run.json shows it at the end).
+    ...(loader ? { remoteLoad: loader.facts } : {}),
   };
-  return { driver, cgroups, here, meta, dispose: () => forwards.close(), onDrop: (l) => dialer.onDrop(l) };
+  return {
+    driver,
+    cgroups,
+    here,
+    meta,
+    dispose: () => forwards.close(),
+    psi: () => watch.psi(),
+    onDrop: (l) => dialer.onDrop(l),
+    ...(loader ? { load: { start: loader.start, prepare: (runId: string) => loader.prepare(runId) } } : {}),
+  };
 }
 
 /** The stack with every port this process uses replaced by its local forward (pure). */
