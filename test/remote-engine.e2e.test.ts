@@ -146,7 +146,7 @@ describe.skipIf(Boolean(why))(`a Docker engine reached over ssh${why ? ` (skippe
 
   it('runs the 4gb profile there with --load-from remote: judged, run.json names the server, memory from the stats stream, the server\'s PSI, nothing left there', async () => {
     // The load engine runs in a container there: seen through the test's own look while the run goes.
-    const running = simulate(['--profile', '4gb', '--driver', 'docker', '--docker-host', bed.dockerHost, '--ssh-key', bed.sshKey, '--load-from', 'remote', '--data', 'none', '--duration', '20', '--no-tui', '--out', out], { timeoutMs: 420_000 });
+    const running = simulate(['--profile', '4gb', '--driver', 'docker', '--docker-host', bed.dockerHost, '--ssh-key', bed.sshKey, '--load-from', 'remote', '--data', 'none', '--scenario', 'test/fixtures/scenarios/steady-300-short.yaml', '--no-tui', '--out', out], { timeoutMs: 420_000 });
     let loadSeen: Docker.ContainerInfo | undefined;
     let finished = false;
     void running.then(() => (finished = true));
@@ -179,6 +179,9 @@ describe.skipIf(Boolean(why))(`a Docker engine reached over ssh${why ? ` (skippe
     expect(run.dockerHost.watch.kernelLog).toMatch(/kmsg|not read: /);
     const report = JSON.parse(fs.readFileSync(path.join(dir, 'report.json'), 'utf8'));
     expect(report.verdict.targets.length).toBeGreaterThan(3);
+    // The writes the app acknowledged to the engine there, looked up in the database afterwards.
+    expect(report.verdict.writes.acknowledged).toBeGreaterThan(10);
+    expect(report.verdict.writes.lost).toBe(0);
     // Requests went through the forward and were answered there.
     const summary = readCsv(path.join(dir, 'summary.csv'));
     const total = summary.find((row) => row.Name === 'Aggregated')!;
@@ -229,8 +232,18 @@ describe.skipIf(Boolean(why))(`a Docker engine reached over ssh${why ? ` (skippe
       return running;
     };
     // 1. The link drops mid-run: sshd and its sessions are killed there, and new connections are refused.
+    const before = new Set(fs.readdirSync(out));
     const dropped = simulate(args, { timeoutMs: 240_000 });
     expect(await servicesRunning(2), 'both services running on the server before the drop').toBe(2);
+    // Mid-run: both services ready (on the run's timeline), the run watching.
+    const deadline = Date.now() + 60_000;
+    const readyCount = () => {
+      const dir = fs.readdirSync(out).find((d) => !before.has(d));
+      const events = dir && fs.existsSync(path.join(out, dir, 'events.csv')) ? readCsv(path.join(out, dir, 'events.csv')) : [];
+      return events.filter((e) => e.event === 'service-ready').length;
+    };
+    while (readyCount() < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 500));
+    expect(readyCount()).toBe(2);
     remoteEngineDrop();
     const d = await dropped;
     expect(d.code, d.stderr.slice(-2000)).toBe(3);

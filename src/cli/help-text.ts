@@ -65,7 +65,8 @@ Options
                              reaps what a killed run left there
   --ssh-key      FILE        private key for an ssh:// Docker host (default: the ssh agent)
   --load-from    here|remote with --docker-host: where the load starts (default here: this machine, to a
-                             127.0.0.1 listener that ssh carries to the server's loopback; remote: not built yet)
+                             127.0.0.1 listener that ssh carries to the server's loopback; remote: our load
+                             engine in a container there, against its own loopback, its seconds streamed back)
   --png          DIR         (report) also write each chart as a PNG into DIR (needs Debian's chromium)
   --html         FILE        (report) where to write the page (default: RUN_DIR/report.html for one run,
                              <--out>/report-<time>.html for several)

@@ -12,12 +12,15 @@ import { AbortError } from '../errors.ts';
 import { startLoad } from './start-load.ts';
 import type { Scenario } from './scenario.ts';
 import type { LoadModel } from './types.ts';
+import type { AckSpec } from './request-mix.ts';
 import { encodeResult, encodeStage, encodeWindow, wireLine, type WireMessage } from './load-wire.ts';
 
 export interface AgentInput {
   scenario: Scenario;
   baseUrl: string;
   model: LoadModel;
+  /** Send each acknowledged write's answer back (the run checks them in the database afterwards). */
+  acks?: boolean;
 }
 
 const send = (m: WireMessage): void => {
@@ -32,7 +35,8 @@ function fail(err: unknown): never {
 
 async function main(): Promise<void> {
   const input = JSON.parse(process.argv[2] ?? '{}') as AgentInput;
-  const run = startLoad(input.scenario, { baseUrl: input.baseUrl, model: input.model, allowRemote: false });
+  const onAck = input.acks ? (ack: AckSpec, body: string) => send({ type: 'ack', ack, body }) : undefined;
+  const run = startLoad(input.scenario, { baseUrl: input.baseUrl, model: input.model, allowRemote: false, onAck });
   for (const sig of ['SIGTERM', 'SIGINT'] as const) process.once(sig, () => run.stop());
   send({ type: 'begin', model: run.model });
   run.on('stage', (stage) => send({ type: 'stage', stage }));

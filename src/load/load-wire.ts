@@ -6,6 +6,7 @@
  * its histogram (the run reads its counts and latency summary; stage figures come from the stages').
  */
 import { decodeFromCompressedBase64, encodeIntoCompressedBase64 } from 'hdr-histogram-js';
+import type { AckSpec } from './request-mix.ts';
 import type { EndpointStats, LoadResult, SecondWindow, StageResult, StageStartEvent } from './types.ts';
 
 type WireStats = Omit<EndpointStats, 'histogram'> & { histogram: string };
@@ -19,6 +20,8 @@ export type WireMessage =
   | { type: 'second'; window: Omit<SecondWindow, 'histogram'> }
   | { type: 'stage-end'; stage: WireStage }
   | { type: 'done'; result: WireResult }
+  /** A write the app acknowledged (its answer's body), for the lost-write check here. */
+  | { type: 'ack'; ack: AckSpec; body: string }
   /** The engine could not run (bad input there, an engine error): one line, as here. */
   | { type: 'error'; message: string; hint?: string; exitCode: number };
 

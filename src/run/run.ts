@@ -250,21 +250,30 @@ export async function runSimulation(opts: RunOptions): Promise<RunResult> {
     remote.onDrop((reason) => {
       if (dropped || stop.signal.aborted) return;
       dropped = reason;
-      run.emit({ kind: 'info', detail: `${reason}: the run ends; what it left there goes at the next connection` });
+      // On the timeline while the run still writes it (a drop heard after a failed step comes too late for it).
+      if (run.state.phase !== 'done' && run.state.phase !== 'stopping') run.emit({ kind: 'info', detail: `${reason}: the run ends; what it left there goes at the next connection` });
       stop.abort();
     });
+    // Not the user's Ctrl-C: the environment ended the run (exit 3), its files written so far are kept. A step
+    // that was talking to the server when the link went (a readiness probe, a removal) may fail first: the
+    // drop is the reason, not that step.
+    const droppedError = () => {
+      const url = String((remote.meta.dockerHost as { url?: string } | undefined)?.url ?? 'the server');
+      return new EnvironmentError(`${dropped}: the run ended at second ${run.state.elapsedS} (its files so far are in ${run.runDir})`, `run \`simulate down --docker-host ${url}\` to remove what it left there (the next run there does it too)`);
+    };
     // As a Run does with its own listener: the caller's signal may outlive this run.
     let result: RunResult;
     try {
       result = await run.execute();
+    } catch (err) {
+      // The link's close may be heard a moment after the step that failed on it.
+      if (!dropped) await new Promise((r) => setTimeout(r, 500));
+      if (dropped && !opts.signal.aborted) throw droppedError();
+      throw err;
     } finally {
       opts.signal.removeEventListener('abort', forward);
     }
-    // Not the user's Ctrl-C: the environment ended the run (exit 3), its files written so far are kept.
-    if (dropped && !opts.signal.aborted) {
-      const url = String((remote.meta.dockerHost as { url?: string } | undefined)?.url ?? 'the server');
-      throw new EnvironmentError(`${dropped}: the run ended at second ${result.state.elapsedS} (its files so far are in ${result.runDir})`, `run \`simulate down --docker-host ${url}\` to remove what it left there (the next run there does it too)`);
-    }
+    if (dropped && !opts.signal.aborted) throw droppedError();
     return result;
   }
   const cg = await detectCgroups();

@@ -130,6 +130,7 @@ class RemoteLoadRun extends EventEmitter<LoadRunEvents> implements LoadHandle {
   private container?: Docker.Container;
   private stopRequested = false;
   private markBegun: (at: number) => void = () => {};
+  private readonly onAck?: StartLoadOptions['onAck'];
 
   constructor(
     private readonly docker: Docker,
@@ -145,7 +146,8 @@ class RemoteLoadRun extends EventEmitter<LoadRunEvents> implements LoadHandle {
     const onAbort = () => this.stop();
     if (load.signal?.aborted) this.stopRequested = true;
     else load.signal?.addEventListener('abort', onAbort, { once: true });
-    this.done = this.go({ scenario, baseUrl, model: this.model }).finally(() => load.signal?.removeEventListener('abort', onAbort));
+    this.onAck = load.onAck;
+    this.done = this.go({ scenario, baseUrl, model: this.model, acks: Boolean(load.onAck) }).finally(() => load.signal?.removeEventListener('abort', onAbort));
   }
 
   stop(): void {
@@ -154,7 +156,7 @@ class RemoteLoadRun extends EventEmitter<LoadRunEvents> implements LoadHandle {
     void this.container?.kill({ signal: 'SIGTERM' }).catch(swallow('docker', 'stop the load container'));
   }
 
-  private async go(input: { scenario: Scenario; baseUrl: string; model: LoadModel }): Promise<LoadResult> {
+  private async go(input: { scenario: Scenario; baseUrl: string; model: LoadModel; acks: boolean }): Promise<LoadResult> {
     const { docker, opts } = this;
     const c = await docker.createContainer({
       Image: opts.image,
@@ -190,6 +192,10 @@ class RemoteLoadRun extends EventEmitter<LoadRunEvents> implements LoadHandle {
               return;
             case 'stage-end':
               this.emit('stage-end', decodeStage(m.stage));
+              return;
+            case 'ack':
+              // Stamped when heard here: the server's clock is not this one's.
+              this.onAck?.(m.ack, m.body, Date.now());
               return;
             case 'done':
               return settle(() => resolve(decodeResult(m.result)));
