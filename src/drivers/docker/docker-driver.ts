@@ -99,7 +99,11 @@ export class DockerDriver implements Driver {
     // Remote: the server's engine places the containers (its default parent, or the cgroup capped there).
     const cgroupParent = remote ? (remote.cgroupParent ?? '') : cgroupParentFor(ctx.parent, info.cgroupDriver);
     // Before the services: an OOM kill in their first seconds is in the server's kernel log the helper follows.
-    await remote?.watch?.start(ctx.runId).catch((err: unknown) => ctx.emit({ kind: 'info', detail: `the server's PSI and kernel log are not read: the helper container did not start (${String(err)})` }));
+    if (remote?.watch) {
+      await remote.watch.start(ctx.runId).catch((err: unknown) => ctx.emit({ kind: 'info', detail: `the server's PSI and kernel log are not read: the helper container did not start (${String(err)})` }));
+      const { kernelLog } = remote.watch.report();
+      if (kernelLog.startsWith('not read')) ctx.emit({ kind: 'info', detail: `the server's kernel log is ${kernelLog}: OOM kills there are named by the engine's evidence alone` });
+    }
     if (!this.opts.imagesChecked) {
       const images = await dockerImagesReady(stack, this.docker);
       if (!images.ok) throw missingImagesError(images.missing);
