@@ -1,6 +1,7 @@
 /**
  * `simulate capacity --target`: against a server of known capacity the search finds it within 10 %.
- * Short steps (--step-time) keep the search to about a minute. And offered far more than the load generator
+ * Short steps (--step-time 1,3,4) from a start rate near it keep the search to about half a minute (the same
+ * search with longer steps from further down: `npm run bench:capacity -- --known-server`). And offered far more than the load generator
  * can send, against a server faster than it (canned answers over plain TCP, in its own process), the step and
  * the search say harness-limited instead of passing the generator's limit off as the server's.
  */
@@ -26,22 +27,22 @@ describe('simulate capacity --target', () => {
   it('finds the maximum of a one-at-a-time server with a fixed service time within 10 %', async () => {
     const server = await startKnownCapacityServer(20); // 50 req/s
     try {
-      const r = await simulate(['capacity', '--target', server.url, '--start-rate', '10', '--step-time', '2,4,6', '--out', out], { timeoutMs: 300_000 });
+      const r = await simulate(['capacity', '--target', server.url, '--start-rate', '30', '--step-time', '1,3,4', '--out', out], { timeoutMs: 300_000 });
       const { review, dir } = reviewIn(r.stderr);
       expect(r.code, r.stderr).toBe(0);
       const tier = review.tiers[0]!;
       expect(tier.search.status).toBe('found');
       expect(Math.abs(tier.search.maxRate! - server.capacityRps) / server.capacityRps).toBeLessThanOrEqual(0.1);
-      // The search shape: doubling from 10, then bisection, one full-length confirmation at the rate found.
-      expect(review.steps.slice(0, 3).map((s) => s.rate)).toEqual([10, 20, 40]);
-      expect(review.steps.at(-1)).toMatchObject({ kind: 'confirm', rate: tier.search.maxRate, measureS: 6 });
+      // The search shape: doubling from 30, then bisection, one full-length confirmation at the rate found.
+      expect(review.steps.slice(0, 2).map((s) => s.rate)).toEqual([30, 60]);
+      expect(review.steps.at(-1)).toMatchObject({ kind: 'confirm', rate: tier.search.maxRate, measureS: 4 });
       // A step far past capacity fails on latency, judged over its own window.
       const over = review.steps.find((s) => s.rate >= 1.5 * server.capacityRps);
       expect(over?.verdict.outcome).toBe('fail');
       expect(over?.verdict.reasons.join(' ')).toMatch(/p99|avg/);
       const steps = readCsv(path.join(dir, 'capacity-steps.csv'));
       expect(steps.length).toBe(review.steps.length);
-      expect(r.stderr).toMatch(/step 1 of about \d+: 10 req\/s/);
+      expect(r.stderr).toMatch(/step 1 of about \d+: 30 req\/s/);
     } finally {
       await server.close();
     }
@@ -53,13 +54,13 @@ describe('simulate capacity --target', () => {
       const r = await simulate(['capacity', '--target', server.url, '--start-rate', '100000', '--step-time', '1,2,2', '--out', out], { timeoutMs: 120_000 });
       const { review, dir } = reviewIn(r.stderr);
       const [step] = review.steps;
-      // The step: the generator could not keep its schedule (its CPU, its timers, or sent < scheduled).
+      // The step: the generator could not keep its schedule (its own CPU, or sent < scheduled with slots free).
       expect(step!.verdict.outcome, JSON.stringify(step!.measurement)).toBe('harness-limited');
       expect(step!.verdict.reasons.join(' ')).toMatch(/load generator|generator sent|generator's in-flight cap/);
       // The figures behind it, as measured (latency counts from the scheduled send, so the generator's own lag
       // shows in it: not the server's limit, which is why the step is not judged as a fail).
       const h = step!.measurement.harness;
-      expect(h.cpuCores >= 0.9 || h.loopLagP99Ms >= 100 || step!.measurement.sent < 0.95 * step!.measurement.scheduled || h.peakInFlight >= h.maxInFlight).toBe(true);
+      expect(h.cpuCores >= 0.9 || step!.measurement.sent < 0.95 * step!.measurement.scheduled || h.peakInFlight >= h.maxInFlight).toBe(true);
       // The search stops there and says so, not "found" at the server's supposed limit.
       expect(review.steps).toHaveLength(1);
       expect(review.tiers[0]!.search.status).toBe('harness-limited');

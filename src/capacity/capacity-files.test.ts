@@ -14,7 +14,7 @@ const limits = { avgLatencyMs: 60, p99Ms: 1000, maxErrorRate: 0.01 };
 function record(over: Partial<StepRecord['measurement']> = {}): StepRecord {
   const measurement = {
     offeredRps: 600, durationS: 8, scheduled: 4800, sent: 4800, ok: 4700, errors: 0, timeouts: 0, dropped: 100, avgMs: 900, p50Ms: 700, p99Ms: 4000,
-    peakWorkingSetBytes: 1900 * MiB, oomKills: ['postgres'], harness: { cpuCores: 0.3, loopLagP99Ms: 12, maxInFlight: 512, peakInFlight: 512 }, ...over,
+    peakWorkingSetBytes: 1900 * MiB, oomKills: ['postgres'], harness: { cpuCores: 0.3, loopLagP99Ms: 12, loopLagMeanMs: 10.5, maxInFlight: 512, peakInFlight: 512 }, ...over,
   };
   return {
     measurement, stack: 'kept', tier: '4gb', capBytes: 2048 * MiB, index: 4, rate: 600, kind: 'probe', phase: 'doubling', fullLength: false,

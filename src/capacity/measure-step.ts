@@ -25,6 +25,7 @@ export function measureLoadStep(run: LoadHandle, offeredRps: number, maxInFlight
   let wall0 = 0;
   let cpuCores = 0;
   let lagP99Ms = 0;
+  let lagMeanMs = 0;
   let scheduled = 0;
   let sent = 0;
   let peakInFlight = 0;
@@ -44,10 +45,13 @@ export function measureLoadStep(run: LoadHandle, offeredRps: number, maxInFlight
     const wallUs = (performance.now() - wall0) * 1000;
     cpuCores = wallUs > 0 ? (used.user + used.system) / wallUs : 0;
     lagP99Ms = lag.percentile(99) / 1e6;
+    lagMeanMs = Number.isNaN(lag.mean) ? 0 : lag.mean / 1e6;
     lag.disable();
     cpu0 = undefined;
   };
   run.on('second', (w) => {
+    // Sent after the window: arrivals of its last moments whose timer fired late (nothing is scheduled after it).
+    if (w.t >= window.toS) sent += w.sent;
     if (w.t < window.fromS || w.t >= window.toS) return;
     scheduled += w.scheduled;
     sent += w.sent;
@@ -76,7 +80,7 @@ export function measureLoadStep(run: LoadHandle, offeredRps: number, maxInFlight
       avgMs: a?.avgMs ?? 0,
       p50Ms: a?.percentiles['50'] ?? 0,
       p99Ms: a?.percentiles['99'] ?? 0,
-      harness: { cpuCores, loopLagP99Ms: lagP99Ms, maxInFlight, peakInFlight },
+      harness: { cpuCores, loopLagP99Ms: lagP99Ms, loopLagMeanMs: lagMeanMs, maxInFlight, peakInFlight },
       measuredFromS: st?.startS ?? fromS,
       measuredToS: (st?.startS ?? fromS) + (st?.durationS ?? 0),
     };

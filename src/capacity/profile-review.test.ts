@@ -1,8 +1,9 @@
 /**
  * The whole profile review on a stand-in stack: load really goes to a local server of known capacity
  * (500 req/s), while memory is a model (the stack needs 1700 MiB + 1 MiB per req/s; above the cap, an OOM
- * kill). Checks the search per cap, what broke first, the stack kept or restarted, the smallest cap with and
- * without the free-memory margin, the 80 % check, the files and the exit code.
+ * kill). Checks the search per cap, what broke first, the stack kept or restarted (--quick, two caps), the
+ * smallest cap with and without the free-memory margin, its confirmation and the 80 % check (one cap), the
+ * files and the exit code.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -62,47 +63,34 @@ function standIn(starts: number[], warmUps: Array<{ capBytes: number; maxS: numb
 }
 
 describe('profileReview on a stand-in stack', () => {
-  it('searches each cap, says what broke, finds the smallest caps and checks 80 % of it', async () => {
+  const quiet: CapacityProgress = { note: () => {}, stepStart: () => {}, stepEnd: () => {} };
+  // A function: `out` is set in beforeAll, after describe() ran.
+  const base = () => ({ profile: '4gb', driver: 'process' as const, outDir: out, sampleIntervalMs: 1000, limits: {}, timing: { warmupS: 1, measureS: 1, confirmS: 2 }, signal: new AbortController().signal });
+
+  it('--quick: searches each cap on cold stacks, says what broke, restarts after a kill, judges the tier after steady state', async () => {
     const starts: number[] = [];
     const warmUps: Array<{ capBytes: number; maxS: number }> = [];
     const lines: string[] = [];
     const progress: CapacityProgress = { note: (t) => lines.push(t), stepStart: () => {}, stepEnd: () => {} };
-    const { review, dir } = await profileReview({
-      id: 'test-review',
-      profile: '4gb',
-      driver: 'process',
-      outDir: out,
-      sampleIntervalMs: 1000,
-      caps: ['2g', '4g'],
-      costs: ['4g=450'],
-      limits: {},
-      timing: { warmupS: 1, measureS: 1, confirmS: 2 },
-      quick: false,
-      progress,
-      signal: new AbortController().signal,
-      startStack: standIn(starts, warmUps),
-    });
+    const { review, dir } = await profileReview({ ...base(), id: 'test-quick', caps: ['2g', '4g'], costs: ['4g=450'], quick: true, progress, startStack: standIn(starts, warmUps) });
     const [small, own] = review.tiers;
-    if (process.env.DEBUG_CAPACITY) for (const s of review.steps) console.log(s.tier, s.capBytes, s.rate, s.verdict.outcome, s.verdict.reasons.join("; "), s.measurement.harness);
+    if (process.env.DEBUG_CAPACITY) for (const s of review.steps) console.log(s.tier, s.capBytes, s.rate, s.kind, s.verdict.outcome, s.verdict.reasons.join('; '), s.warmUp);
     // 2 GiB: memory breaks first, with an OOM kill, and the stack was restarted after it.
     expect(small!.brokeFirst).toMatch(/^\d+ req\/s: OOM kill \(app\)$/);
     expect(small!.search.maxRate!).toBeGreaterThanOrEqual(Math.floor(348 / 1.05));
     expect(small!.search.maxRate!).toBeLessThanOrEqual(348); // need(348) = 2048 MiB
     expect(small!.stackNotes.join(' ')).toMatch(/restarted before step \d+: after step \d+ failed \(OOM kill \(app\)\)/);
     expect(small!.cost).toMatchObject({ monthly: 200, currency: 'CNY' });
-    expect(small!.smallestCap?.noOomLatencyBytes).toBeGreaterThanOrEqual(2000 * MiB); // a full review: every tier
-    // Each fresh stack's first step (and each cap trial) warmed up until steady state, bounded by steady-300's 10 min;
-    // a step on a kept stack used the fixed warm-up.
-    expect(warmUps.length).toBe(starts.length);
-    expect(warmUps.every((w) => w.maxS === 600)).toBe(true);
-    const firstStep = review.steps[0]!;
-    expect(firstStep).toMatchObject({ stack: 'started', warmupS: 2 });
-    expect(firstStep.warmUp).toBe('fresh stack: warmed up 1 s at 300 req/s until steady state, then 1 s at 300 req/s');
-    // After an OOM kill the fresh stack fills its caches at the target rate, not at the step's higher one.
-    const restarted = review.steps.find((x) => x.stack === 'restarted')!;
-    expect(restarted.rate).toBeGreaterThan(300);
-    expect(restarted.warmUp).toBe(`fresh stack: warmed up 1 s at 300 req/s until steady state, then 1 s at ${restarted.rate} req/s`);
-    expect(review.steps.filter((x) => x.stack === 'kept').every((x) => x.warmUp === undefined)).toBe(true);
+    expect(small!.smallestCap).toBeNull(); // --quick: no cap search
+    // No step of the search warmed up until steady state: each cap's last step did, at the target rate, on the
+    // stack the search had used (kept), bounded by --quick's 240 s; it is the one the tier is judged on.
+    const verdicts = review.steps.filter((x) => x.kind === 'verdict');
+    expect(verdicts.map((v) => [v.capBytes, v.rate])).toEqual([[2048 * MiB, 300], [4096 * MiB, 300]]);
+    expect(review.steps.filter((x) => x.warmUp).map((x) => x.kind)).toEqual(['verdict', 'verdict']);
+    expect(warmUps).toEqual([{ capBytes: 2048 * MiB, maxS: 240 }, { capBytes: 4096 * MiB, maxS: 240 }]);
+    expect(verdicts[1]!.warmUp).toBe('stack kept from the search: warmed up 1 s at 300 req/s until steady state, then 1 s at 300 req/s');
+    expect(review.steps[0]).toMatchObject({ stack: 'started', warmupS: 1, kind: 'probe' });
+    expect(own!.atTarget?.pass).toBe(true);
     // 4 GiB: the server's 500 req/s is the limit (within 10 %), found without an OOM kill.
     expect(own!.ownTier).toBe(true);
     expect(own!.search.status).toBe('found');
@@ -111,21 +99,43 @@ describe('profileReview on a stand-in stack', () => {
     expect(own!.cost).toMatchObject({ monthly: 450, source: '--cost' });
     expect(own!.costPer100Rps).toBeCloseTo(450 / (own!.search.maxRate! / 100), 1);
     expect(own!.verdict).toBe('PASS');
-    // Smallest caps at 300 req/s: the stack needs 2000 MiB (peak 1950); with the 800 MB margin, 1950 + 800 MiB.
-    const sc = own!.smallestCap!;
-    expect(sc.vpaStartBytes).toBe(2304 * MiB); // P90 of [1950 MiB] × 1.15 → 2242.5 → 2304
-    expect(sc.noOomLatencyBytes! - 2000 * MiB).toBeGreaterThanOrEqual(0);
-    expect(sc.noOomLatencyBytes! - 2000 * MiB).toBeLessThanOrEqual(64 * MiB);
-    expect(sc.withMarginBytes! - 2750 * MiB).toBeGreaterThanOrEqual(0);
-    expect(sc.withMarginBytes! - 2750 * MiB).toBeLessThanOrEqual(64 * MiB);
-    expect(sc.check80).toMatchObject({ capBytes: Math.floor((sc.noOomLatencyBytes! / MiB) * 0.8) * MiB, pass: false });
     expect(review.exitCode).toBe(0);
+    expect(review.notes.join(' ')).toMatch(/--quick: the rate search starts on each cap's fresh stack at once/);
     // Files.
     const csv = fs.readFileSync(path.join(dir, 'capacity.csv'), 'utf8').trim().split('\n');
     expect(csv).toHaveLength(3);
     expect(csv[1]).toMatch(/^4gb,2g,200,CNY,/);
     expect(fs.readFileSync(path.join(dir, 'capacity-steps.csv'), 'utf8').trim().split('\n').length).toBe(review.steps.length + 1);
     expect(review.seedComparison.filter((r) => r.tier.startsWith('4gb')).map((r) => r.metric)).toContain('max throughput');
+  }, 240_000);
+
+  it('without --quick: the first step warms up to steady state; the smallest caps, confirmed by repeat runs, and the 80 % check', async () => {
+    const starts: number[] = [];
+    const warmUps: Array<{ capBytes: number; maxS: number }> = [];
+    const { review } = await profileReview({ ...base(), id: 'test-full', caps: ['4g'], costs: [], quick: false, progress: quiet, startStack: standIn(starts, warmUps) });
+    const [own] = review.tiers;
+    // Each fresh stack (the search's, and each cap trial's) warmed up until steady state, bounded by steady-300's 10 min.
+    expect(warmUps.length).toBe(starts.length);
+    expect(warmUps.every((w) => w.maxS === 600)).toBe(true);
+    expect(review.steps[0]).toMatchObject({ stack: 'started', warmupS: 2, warmUp: 'fresh stack: warmed up 1 s at 300 req/s until steady state, then 1 s at 300 req/s' });
+    expect(review.steps.filter((x) => x.stack === 'kept').every((x) => x.warmUp === undefined)).toBe(true);
+    expect(review.steps.some((x) => x.kind === 'verdict')).toBe(false);
+    expect(own!.verdict).toBe('PASS');
+    // Smallest caps at 300 req/s: the stack needs 2000 MiB (peak 1950); with the 800 MB margin, 1950 + 800 MiB.
+    const sc = own!.smallestCap!;
+    expect(sc.vpaStartBytes).toBe(2304 * MiB); // P90 of [1950 MiB] × 1.15 → 2242.5 → 2304
+    expect(sc.noOomLatencyBytes! - 2000 * MiB).toBeGreaterThanOrEqual(0);
+    expect(sc.noOomLatencyBytes! - 2000 * MiB).toBeLessThanOrEqual(64 * MiB);
+    // The bisection's pass was run again on a fresh stack (this model is steady, so it held), then +15 %.
+    expect(sc.firstPassBytes).toBe(sc.noOomLatencyBytes);
+    expect(sc.trials.filter((t) => t.capBytes === sc.noOomLatencyBytes).map((t) => t.pass)).toEqual([true, true]);
+    expect(sc.trials.find((t) => t.why.startsWith('confirm'))?.why).toMatch(/^confirm: a fresh re-run of \d+ MiB \(it must pass 2 of 2\)$/);
+    expect(sc.recommendedBytes).toBe(Math.ceil((sc.noOomLatencyBytes! * 1.15) / (64 * MiB)) * 64 * MiB);
+    expect(sc.confirmation).toMatch(/^\d+ MiB passed 2 of 2 fresh runs; \+15 % \(VPA's safety margin\) → \d+ MiB$/);
+    expect(sc.withMarginBytes! - 2750 * MiB).toBeGreaterThanOrEqual(0);
+    expect(sc.withMarginBytes! - 2750 * MiB).toBeLessThanOrEqual(64 * MiB);
+    expect(sc.check80).toMatchObject({ capBytes: Math.floor((sc.noOomLatencyBytes! / MiB) * 0.8) * MiB, pass: false });
+    expect(review.exitCode).toBe(0);
   }, 240_000);
 
   it('checks the smallest cap on its own: found, then a fresh run at it passes and one at 80 % of it fails', async () => {

@@ -91,10 +91,13 @@ export async function profileReview(opts: ProfileReviewOptions): Promise<{ revie
   files.write(review);
   const started = Date.now();
   // A fresh stack's warm-up to steady state: about 100 s for the 4gb tier's 3 GB data here (a guess for the clock only).
-  const steadyGuessS = steadyWarmupBound(baseScenario) !== undefined ? 100 : 0;
+  const steadyGuessS = steadyWarmupBound(baseScenario) !== undefined ? (opts.quick ? 30 : 100) : 0;
   const perTierGuessS = steadyGuessS + 25 + (opts.timing.warmupS + opts.timing.measureS + 12) * 9 + (opts.timing.warmupS + opts.timing.confirmS + 12);
   const capTrialS = steadyGuessS + opts.timing.measureS + 25;
   if (opts.quick) {
+    review.notes.push(
+      "--quick: the rate search starts on each cap's fresh stack at once, its caches filling during its steps (cold caches make early steps slower, so its figure is if anything low); the tier's verdict at the target rate is one more step after a warm-up until steady state in that step's own readings",
+    );
     review.notes.push('--quick: no smallest-cap search (each cap trial is a fresh stack warmed to steady state, about 2 minutes each): run without --quick, or `npm run bench:capacity -- --check-cap` for the cap search with its 80 % check alone');
   }
 
@@ -221,7 +224,7 @@ async function withStack(tier: Tier, capBytes: number, ctx: TierContext, work: (
  * `steady`: the stack is fresh and its data calls for it (the profile's scenario warms up `until: steady`):
  * first a warm-up until steady state (at most `maxS`, at `rate`), then the step as it would run alone.
  */
-async function stepThrough(s: RunSession, ctx: StepContext, steady?: { maxS: number; rate: number }): Promise<Omit<StepRun, 'stack'>> {
+async function stepThrough(s: RunSession, ctx: StepContext, steady?: { maxS: number; rate: number }, fresh = true): Promise<Omit<StepRun, 'stack'>> {
   let measured: ReturnType<typeof measureLoadStep> | undefined;
   let cacheStart: Promise<{ hits: number; misses: number } | undefined> | undefined;
   let cacheEnd: Promise<{ hits: number; misses: number } | undefined> | undefined;
@@ -250,7 +253,7 @@ async function stepThrough(s: RunSession, ctx: StepContext, steady?: { maxS: num
   };
   const warmedS = loadStartT - startT;
   const warmUp = steady
-    ? `fresh stack: warmed up ${warmedS} s at ${steady.rate} req/s ${steadyAtT !== undefined && steadyAtT <= loadStartT ? 'until steady state' : s.signal.aborted ? 'and was interrupted before steady state' : `and stopped at its ${steady.maxS} s bound before steady state (caches still filling)`}, then ${ctx.warmupS} s at ${ctx.rate} req/s`
+    ? `${fresh ? 'fresh stack' : 'stack kept from the search'}: warmed up ${warmedS} s at ${steady.rate} req/s ${steadyAtT !== undefined && steadyAtT <= loadStartT ? 'until steady state' : s.signal.aborted ? 'and was interrupted before steady state' : `and stopped at its ${steady.maxS} s bound before steady state (caches still filling)`}, then ${ctx.warmupS} s at ${ctx.rate} req/s`
     : undefined;
   return {
     measurement,
@@ -275,7 +278,8 @@ async function tierReview(tier: Tier, ctx: TierContext): Promise<TierResult> {
   const stackNotes: string[] = [];
   const runDirs = new Set<string>();
   // The steps of this cap, one stack for as long as they pass.
-  const queue: Array<{ ctx: StepContext; resolve: (r: StepRun) => void; reject: (e: unknown) => void }> = [];
+  // `steady`: warm up until steady state first whatever the stack (the --quick verdict step).
+  const queue: Array<{ ctx: StepContext; steady?: { maxS: number; rate: number }; resolve: (r: StepRun) => void; reject: (e: unknown) => void }> = [];
   let wake: (() => void) | undefined;
   let searchOver = false;
   let restartReason: string | undefined;
@@ -302,10 +306,11 @@ async function tierReview(tier: Tier, ctx: TierContext): Promise<TierResult> {
             continue;
           }
           try {
-            // Only the first step on a stack pays the long warm-up: later ones find its caches full.
-            const steady = first ? steadyWarmup(ctx, tier, item.ctx.rate) : undefined;
-            if (steady) opts.progress.note(`[${tier.profile} @ ${capLabel(tier.capBytes)}] step ${item.ctx.index}: a fresh stack warms up at ${steady.rate} req/s until steady state (at most ${steady.maxS} s), then the step`);
-            const r = await stepThrough(s, item.ctx, steady);
+            // Only the first step on a stack pays the long warm-up: later ones find its caches full. With --quick
+            // no step of the search does: it starts on cold caches, and the verdict step warms up at the end.
+            const steady = item.steady ?? (first && !opts.quick ? steadyWarmup(ctx, tier, item.ctx.rate) : undefined);
+            if (steady) opts.progress.note(`[${tier.profile} @ ${capLabel(tier.capBytes)}] step ${item.ctx.index}: ${first ? 'a fresh stack' : 'the stack'} warms up at ${steady.rate} req/s until steady state (at most ${steady.maxS} s), then the step`);
+            const r = await stepThrough(s, item.ctx, steady, first);
             const use = first ? (stacksStarted === 1 ? 'started' : 'restarted') : 'kept';
             const note = first && stacksStarted > 1 ? reason : keptNote;
             keptNote = undefined;
@@ -368,10 +373,42 @@ async function tierReview(tier: Tier, ctx: TierContext): Promise<TierResult> {
         queue.push({ ctx: stepCtx, resolve, reject });
         wake?.();
       }),
-  }).finally(() => {
+  }).catch((err: unknown) => {
     searchOver = true;
     wake?.();
+    throw err;
   });
+  // --quick: the search ran on a stack whose caches filled as it went; the tier is judged on one more step at
+  // the target rate after a warm-up that finds steady state in its own readings (on a stack the search
+  // warmed, that takes its minimum of two 10 s windows).
+  const bound = steadyWarmupBound(ctx.baseScenario);
+  if (opts.quick && !opts.signal.aborted && !search.interrupted) {
+    const targetRate = tier.stack.targets.minRps;
+    const index = search.steps.length + 1;
+    const steady = bound !== undefined ? { maxS: Math.min(bound, QUICK_STEADY_MAX_S), rate: targetRate } : undefined;
+    const scenario = stepScenario(ctx.baseScenario, targetRate, opts.timing.warmupS, opts.timing.measureS, limits.p99Ms);
+    const stepCtx: StepContext = { rate: targetRate, kind: 'verdict', fullLength: false, phase: 'verdict', index, scenario, warmupS: opts.timing.warmupS, measureS: opts.timing.measureS };
+    const stepS = (steady ? 25 : 0) + opts.timing.warmupS + opts.timing.measureS + 4;
+    opts.progress.stepStart({ tier: tier.profile, capBytes: tier.capBytes, index, aboutTotal: index, rate: targetRate, kind: 'verdict', phase: 'verdict', stepS, searchLeftS: stepS, reviewLeftS: stepS + ctx.laterS });
+    const startedAt = new Date().toISOString();
+    try {
+      const run = await new Promise<StepRun>((resolve, reject) => {
+        queue.push({ ctx: stepCtx, steady, resolve, reject });
+        wake?.();
+      });
+      const record: StepRecord = { ...run, tier: tier.profile, capBytes: tier.capBytes, index, rate: targetRate, kind: 'verdict', phase: 'verdict', fullLength: false, warmupS: run.warmupS ?? opts.timing.warmupS, measureS: opts.timing.measureS, startedAt, verdict: judgeStep(run.measurement, limits) };
+      search.steps.push(record);
+      ctx.review.steps.push(record);
+      ctx.files.step(record);
+      opts.progress.stepEnd(record);
+      if (record.stack === 'restarted') stackNotes.push(`restarted before step ${index}: ${record.note ?? ''}`);
+      else if (record.note) stackNotes.push(`step ${index}: ${record.note}`);
+    } catch (err) {
+      if (!opts.signal.aborted) throw err;
+    }
+  }
+  searchOver = true;
+  wake?.();
   await stackLoop;
   if (!stackNotes.length) stackNotes.push(`one stack for all ${search.steps.length} steps (no step failed)`);
 

@@ -21,7 +21,7 @@ function where(tier: string, capBytes: number | null): string {
 
 export function formatStepStart(a: StepAnnouncement & { reviewLeftS?: number }): string {
   const left = a.reviewLeftS ?? a.searchLeftS;
-  return `[${where(a.tier, a.capBytes)}] step ${a.index} of about ${a.aboutTotal}: ${a.rate} req/s (${a.kind === 'confirm' ? 'confirming, full length' : a.phase}), ~${formatDuration(a.stepS)}; about ${formatDuration(left)} left`;
+  return `[${where(a.tier, a.capBytes)}] step ${a.index} of about ${a.aboutTotal}: ${a.rate} req/s (${a.kind === 'confirm' ? 'confirming, full length' : a.kind === 'verdict' ? 'the verdict at the target rate, after steady state' : a.phase}), ~${formatDuration(a.stepS)}; about ${formatDuration(left)} left`;
 }
 
 export function formatStepEnd(r: StepRecord): string {

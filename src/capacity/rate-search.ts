@@ -15,8 +15,9 @@
  */
 
 export type StepOutcome = 'pass' | 'fail' | 'harness-limited';
-export type StepKind = 'probe' | 'confirm';
-export type SearchPhase = 'doubling' | 'halving' | 'bisecting' | 'confirming' | 'done';
+/** 'verdict': not the search's, the --quick review's last step at the target rate, on a stack at steady state. */
+export type StepKind = 'probe' | 'confirm' | 'verdict';
+export type SearchPhase = 'doubling' | 'halving' | 'bisecting' | 'confirming' | 'verdict' | 'done';
 
 export interface RateSearchOptions {
   /** First rate tried, req/s. */
@@ -172,6 +173,8 @@ export class RateSearch {
         return bisectSteps(this.lastPass!, this.firstFail!) + 1;
       case 'confirming':
         return 1;
+      case 'verdict':
+        return 0;
     }
   }
 

@@ -734,6 +734,8 @@ export class Run {
   private async runLoad(scenario: Scenario, attach?: (run: LoadHandle) => void): Promise<LoadResult> {
     const first = scenario.stages[0];
     if (first?.until === 'steady' && scenario.stages.length > 1) {
+      // Steady state in this warm-up's own readings (a no-op for a run's first load: nothing seen yet).
+      this.steady.restart();
       this.steadyPlan = { untilSteady: true, maxS: first.duration };
       const warm = await this.runPart({ ...scenario, stages: [first] }, { offset: 0, count: scenario.stages.length, untilSteady: true });
       this.warmUpEndT = this.t();

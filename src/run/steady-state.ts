@@ -37,6 +37,15 @@ export class SteadyStateDetector {
 
   constructor(private readonly window = STEADY_WINDOW_S) {}
 
+  /**
+   * Forget what was seen: a later warm-up `until: steady` (a capacity review's last step at the target rate,
+   * after steps at other rates) must find steady state in its own readings, not in the last step's.
+   */
+  restart(): void {
+    this.samples.length = 0;
+    this.reachedAtS = undefined;
+  }
+
   add(s: SteadyInput): SteadyVerdict {
     this.samples.push(s);
     if (this.samples.length > this.window * 2) this.samples.shift();

@@ -1,5 +1,5 @@
 /**
- * `npm run bench:capacity [-- --quick] [-- --profile 4gb --caps 2g,4g]`: a capacity review as a benchmark,
+ * `npm run bench:capacity [-- --quick] [-- --profile 4gb --caps 2g,4g] [-- --known-server [MS]]`: a capacity review as a benchmark,
  * too long for the test suite (a default three-tier review is about 20 minutes here, --quick about 10 with its two warm-ups to steady state).
  * Runs `simulate capacity` with the arguments given (default: --profile 4gb), then prints how long it took
  * beside the tier table it wrote. Wrap it in the shared heavy lock on a shared machine.
@@ -21,6 +21,7 @@ import { abortOnSignals } from '../../src/cli/interrupts.ts';
 import { stackOptions } from '../../src/cli/run-command.ts';
 import { parseSize } from '../../src/profile/sizes.ts';
 import { newRunId } from '../../src/run/run.ts';
+import { startKnownCapacityServer } from '../helpers/known-capacity-server.ts';
 
 const args = process.argv.slice(2);
 const checkAt = args.indexOf('--check-cap');
@@ -30,6 +31,17 @@ if (checkAt >= 0) {
   process.exit(await checkCap(rest.includes('--profile') ? rest : ['--profile', '4gb', ...rest], size));
 }
 
+// `--known-server [MS]`: the --target search against a one-at-a-time server of MS ms per request (default 20:
+// 50 req/s), from 10 req/s with 2,4,6 s steps: the long form of test/capacity-target.e2e.test.ts's search.
+const knownAt = args.indexOf('--known-server');
+let known: Awaited<ReturnType<typeof startKnownCapacityServer>> | undefined;
+if (knownAt >= 0) {
+  const ms = Number(args[knownAt + 1]);
+  const serviceMs = Number.isFinite(ms) && ms > 0 ? ms : 20;
+  args.splice(knownAt, Number.isFinite(ms) && ms > 0 ? 2 : 1);
+  known = await startKnownCapacityServer(serviceMs);
+  args.unshift('--target', known.url, '--start-rate', '10', '--step-time', '2,4,6');
+}
 const cliArgs = ['capacity', ...(args.includes('--profile') || args.includes('--target') ? [] : ['--profile', '4gb']), ...args];
 const started = Date.now();
 const child = spawn(process.execPath, [path.resolve(import.meta.dirname, '../../src/cli/bin.js'), ...cliArgs], { stdio: ['ignore', 'inherit', 'pipe'] });
@@ -39,6 +51,7 @@ child.stderr.on('data', (d: Buffer) => {
   process.stderr.write(d);
 });
 const code: number = await new Promise((r) => child.on('exit', (c) => r(c ?? -1)));
+await known?.close();
 const seconds = (Date.now() - started) / 1000;
 const dir = /capacity review in (\S+)/.exec(stderr)?.[1];
 if (!dir) {
@@ -55,6 +68,10 @@ console.log(`\nsimulate ${cliArgs.join(' ')}: exit ${code}, ${seconds.toFixed(0)
 console.log('| tier | cap | rate steps | cap trials | max sustained req/s | smallest cap MiB | verdict |');
 console.log('|---|---|---|---|---|---|---|');
 for (const r of rows) console.log(r);
+if (known) {
+  const found = review.tiers[0]?.search.maxRate ?? null;
+  console.log(`\nknown capacity ${known.capacityRps} req/s; found ${found ?? '-'} req/s${found !== null ? ` (${(((found - known.capacityRps) / known.capacityRps) * 100).toFixed(1)} %)` : ''} in ${review.steps.length} steps`);
+}
 
 async function checkCap(cliArgs: string[], size: string | undefined): Promise<number> {
   const a = parseCli(['capacity', ...cliArgs]);
