@@ -161,6 +161,7 @@ describe('profileReview on a stand-in stack', () => {
     expect(c.search!.trials[0]).toMatchObject({ capBytes: 4096 * MiB, pass: true });
     expect(c.atCap).toMatchObject({ capBytes: c.capBytes, pass: true });
     expect(c.at80).toMatchObject({ capBytes: Math.floor((c.capBytes! / MiB) * 0.8) * MiB, pass: false, oomKills: ['app'] });
+    expect(c.at80Runs).toEqual([c.at80]); // a fail at 80 % is not run again
     expect(c.holds).toBe(true);
     expect(warmUps.every((w) => w.maxS === 240)).toBe(true); // --quick's bound
     // Every trial a fresh stack; the two confirming runs are the last two.

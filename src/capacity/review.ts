@@ -71,8 +71,11 @@ export interface SmallestCap {
   /** Peaks the search started from (bytes) and the VPA start it gave. */
   startPeaksBytes: number[];
   vpaStartBytes: number;
-  /** The run at 80 % of the smallest cap: it must fail for the figure to mean anything. */
-  check80?: { capBytes: number; pass: boolean; reasons: string[] };
+  /**
+   * The runs at 80 % of the smallest passing cap: it must not pass (as the cap had to: 2 of 2 fresh runs) for
+   * the figure to mean anything. A first pass is run again; `pass` = every run passed, CONFIRM_RUNS of them.
+   */
+  check80?: { capBytes: number; pass: boolean; runs: number; passes: number; reasons: string[] };
   trials: CapTrialRecord[];
   status: string;
 }

@@ -108,13 +108,13 @@ async function checkCap(cliArgs: string[], size: string | undefined): Promise<nu
     console.log('| cap | why | result | reasons | peak working set | avg ms | p99 ms | OOM kills | warm-up |');
     console.log('|---|---|---|---|---|---|---|---|---|');
     const runs = [...(c.search?.trials ?? [])];
-    for (const t of [c.atCap, c.at80]) if (t && !runs.includes(t)) runs.push(t);
+    for (const t of [c.atCap, ...c.at80Runs]) if (t && !runs.includes(t)) runs.push(t);
     for (const t of runs) console.log(row(t));
     if (c.search) console.log(`\nconfirmation: ${c.search.confirmation} (the bisection's smallest pass: ${mib(c.search.firstPassBytes)})`);
     console.log(
       c.capBytes === null
         ? `\nno cap passed and held (${c.search?.status ?? 'none'}): nothing to check`
-        : `\nsmallest passing cap ${mib(c.capBytes)}: at it ${c.atCap ? (c.atCap.pass ? 'PASS' : 'FAIL') : 'not run'}${c.search ? ` (${c.search.passRates.find((p) => p.capBytes === c.capBytes)?.passes ?? '?'} of ${c.search.passRates.find((p) => p.capBytes === c.capBytes)?.runs ?? '?'} fresh runs)` : ''}, at 80 % ${c.at80 ? `(${mib(c.at80.capBytes)}) ${c.at80.pass ? 'PASS' : 'FAIL'}` : 'not run'} → ${interrupts.signal.aborted ? 'interrupted: not checked' : c.holds ? 'the figure holds' : 'the figure does NOT hold'}`,
+        : `\nsmallest passing cap ${mib(c.capBytes)}: at it ${c.atCap ? (c.atCap.pass ? 'PASS' : 'FAIL') : 'not run'}${c.search ? ` (${c.search.passRates.find((p) => p.capBytes === c.capBytes)?.passes ?? '?'} of ${c.search.passRates.find((p) => p.capBytes === c.capBytes)?.runs ?? '?'} fresh runs)` : ''}, at 80 % ${c.at80 ? `(${mib(c.at80.capBytes)}) ${c.at80Runs.filter((t) => t.pass).length} of ${c.at80Runs.length} passed` : 'not run'} → ${interrupts.signal.aborted ? 'interrupted: not checked' : c.holds ? 'the figure holds' : 'the figure does NOT hold'}`,
     );
     return interrupts.signal.aborted ? 130 : c.holds ? 0 : 1;
   } finally {
