@@ -110,7 +110,10 @@ async function checkCap(cliArgs: string[], size: string | undefined): Promise<nu
     const runs = [...(c.search?.trials ?? [])];
     for (const t of [c.atCap, ...c.at80Runs]) if (t && !runs.includes(t)) runs.push(t);
     for (const t of runs) console.log(row(t));
-    if (c.search) console.log(`\nconfirmation: ${c.search.confirmation} (the bisection's smallest pass: ${mib(c.search.firstPassBytes)})`);
+    if (c.search) {
+      console.log(`\nconfirmation: ${c.search.confirmation} (the bisection's smallest pass: ${mib(c.search.firstPassBytes)})`);
+      if (c.search.recommendedBytes !== null) console.log(`the reported cap (with VPA's margin): ${mib(c.search.recommendedBytes)}; re-run it: npm run bench:capacity -- --check-cap ${Math.round(c.search.recommendedBytes / 2 ** 20)}m ${cliArgs.filter((x) => x !== '--check-cap').join(' ')}`);
+    }
     console.log(
       c.capBytes === null
         ? `\nno cap passed and held (${c.search?.status ?? 'none'}): nothing to check`
