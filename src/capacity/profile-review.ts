@@ -96,7 +96,7 @@ export async function profileReview(opts: ProfileReviewOptions): Promise<{ revie
   const capTrialS = steadyGuessS + opts.timing.measureS + 25;
   if (opts.quick) {
     review.notes.push(
-      "--quick: the rate search starts on each cap's fresh stack at once, its caches filling during its steps (cold caches make early steps slower, so its figure is if anything low); the tier's verdict at the target rate is one more step after a warm-up until steady state in that step's own readings",
+      "--quick: the rate search starts on each cap's fresh stack at once, its caches filling during its steps (cold caches make early steps slower, so its figure is if anything low), with one confirmation (a failed one ends it as not confirmed); the tier's verdict at the target rate is one more step after a warm-up until steady state in that step's own readings, on the stack the search used (its peak working set includes what the higher rates left)",
     );
     review.notes.push('--quick: no smallest-cap search (each cap trial is a fresh stack warmed to steady state, about 2 minutes each): run without --quick, or `npm run bench:capacity -- --check-cap` for the cap search with its 80 % check alone');
   }
@@ -358,6 +358,8 @@ async function tierReview(tier: Tier, ctx: TierContext): Promise<TierResult> {
     limits,
     startRate: opts.startRate ?? tier.stack.targets.minRps,
     timing: opts.timing,
+    // --quick: one confirmation; a failed one ends the search as not confirmed (a second costs a full-length step).
+    maxConfirmations: opts.quick ? 1 : undefined,
     overheadS: 4,
     signal: opts.signal,
     onStepStart: (a) => opts.progress.stepStart({ ...a, reviewLeftS: a.searchLeftS + ctx.laterS }),

@@ -66,4 +66,15 @@ describe('RateSearch', () => {
     expect(s.next()).toMatchObject({ phase: 'bisecting', rate: 75 });
     expect(s.remainingEstimate()).toBe(6); // log2(50 / 2.5) → 5 bisections, then the confirmation
   });
+
+  it('with one confirmation (--quick) a failed confirmation ends the search as not confirmed', () => {
+    // Short steps pass up to 110, full-length ones only up to 90: the confirmation at the rate found fails.
+    const judge = (rate: number, step: { fullLength: boolean }): 'pass' | 'fail' => (rate <= (step.fullLength ? 90 : 110) ? 'pass' : 'fail');
+    const one = searchWith({ startRate: 100, maxConfirmations: 1 }, judge);
+    expect(one.result.status).toBe('not-confirmed');
+    expect(one.steps.filter((x) => x.kind === 'confirm')).toHaveLength(1);
+    expect(one.steps.at(-1)).toMatchObject({ kind: 'confirm', outcome: 'fail' });
+    // The default tries again lower, at full length.
+    expect(searchWith({ startRate: 100 }, judge).steps.filter((x) => x.kind === 'confirm').length).toBeGreaterThan(1);
+  });
 });

@@ -69,6 +69,8 @@ export interface SearchRateOptions {
   startRate: number;
   maxRate?: number;
   tolerance?: number;
+  /** Confirmations tried before the search gives up as not confirmed (default: RateSearch's 2). */
+  maxConfirmations?: number;
   timing: StepTiming;
   /** Seconds each step costs beyond its load (a stack restart, reading files). */
   overheadS?: number;
@@ -79,7 +81,7 @@ export interface SearchRateOptions {
 }
 
 export async function searchMaxRate(opts: SearchRateOptions): Promise<{ result: SearchResult; steps: StepRecord[]; interrupted: boolean }> {
-  const search = new RateSearch({ startRate: opts.startRate, tolerance: opts.tolerance, maxRate: opts.maxRate });
+  const search = new RateSearch({ startRate: opts.startRate, tolerance: opts.tolerance, maxRate: opts.maxRate, maxConfirmations: opts.maxConfirmations });
   const steps: StepRecord[] = [];
   const t = opts.timing;
   const overhead = opts.overheadS ?? 1;
