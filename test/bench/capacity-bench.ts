@@ -117,7 +117,7 @@ async function checkCap(cliArgs: string[], size: string | undefined): Promise<nu
     console.log(
       c.capBytes === null
         ? `\nno cap passed and held (${c.search?.status ?? 'none'}): nothing to check`
-        : `\nsmallest passing cap ${mib(c.capBytes)}: at it ${c.atCap ? (c.atCap.pass ? 'PASS' : 'FAIL') : 'not run'}${c.search ? ` (${c.search.passRates.find((p) => p.capBytes === c.capBytes)?.passes ?? '?'} of ${c.search.passRates.find((p) => p.capBytes === c.capBytes)?.runs ?? '?'} fresh runs)` : ''}, at 80 % ${c.at80 ? `(${mib(c.at80.capBytes)}) ${c.at80Runs.filter((t) => t.pass).length} of ${c.at80Runs.length} passed` : 'not run'} → ${interrupts.signal.aborted ? 'interrupted: not checked' : c.holds ? 'the figure holds' : 'the figure does NOT hold'}`,
+        : `\n${c.search ? 'smallest passing cap' : 'the cap given'} ${mib(c.capBytes)}: at it ${c.atCap ? (c.atCap.pass ? 'PASS' : 'FAIL') : 'not run'}${c.search ? ` (${c.search.passRates.find((p) => p.capBytes === c.capBytes)?.passes ?? '?'} of ${c.search.passRates.find((p) => p.capBytes === c.capBytes)?.runs ?? '?'} fresh runs)` : ''}, at 80 % ${c.at80 ? `(${mib(c.at80.capBytes)}) ${c.at80Runs.filter((t) => t.pass).length} of ${c.at80Runs.length} passed` : 'not run'} → ${interrupts.signal.aborted ? 'interrupted: not checked' : c.holds ? 'the figure holds' : 'the figure does NOT hold'}`,
     );
     return interrupts.signal.aborted ? 130 : c.holds ? 0 : 1;
   } finally {
