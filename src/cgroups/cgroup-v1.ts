@@ -7,7 +7,7 @@ import path from 'node:path';
 import { EnvironmentError, InputError } from '../errors.ts';
 import type { MemoryStats } from './cgroup.ts';
 import { BaseCgroup, checkBytes } from './cgroup-base.ts';
-import { fileExists, readOptional, readText, systemHasSwap, writeValue } from './cgroup-files.ts';
+import { fileExists, readOptional, readText, readTextNow, systemHasSwap, writeValue } from './cgroup-files.ts';
 import { parseLimit, statsFromV1 } from './memory-files.ts';
 import type { Psi } from './psi.ts';
 import { swallow } from '../util/debug.ts';
@@ -74,22 +74,15 @@ export class CgroupV1 extends BaseCgroup {
   }
 
   async stats(): Promise<MemoryStats> {
-    const read = (f: string) => readText(path.join(this.dir, f));
-    const [stat, usage, maxUsage, failcnt, oom, limit] = await Promise.all([
-      read('memory.stat'),
-      read('memory.usage_in_bytes'),
-      read('memory.max_usage_in_bytes'),
-      read('memory.failcnt'),
-      read('memory.oom_control'),
-      read('memory.limit_in_bytes'),
-    ]);
+    // Synchronous reads (see readTextNow): kernel-made files, no thread-pool round trips per file.
+    const read = (f: string) => readTextNow(path.join(this.dir, f));
     return statsFromV1({
-      'memory.stat': stat,
-      'memory.usage_in_bytes': usage,
-      'memory.max_usage_in_bytes': maxUsage,
-      'memory.failcnt': failcnt,
-      'memory.oom_control': oom,
-      'memory.limit_in_bytes': limit,
+      'memory.stat': read('memory.stat'),
+      'memory.usage_in_bytes': read('memory.usage_in_bytes'),
+      'memory.max_usage_in_bytes': read('memory.max_usage_in_bytes'),
+      'memory.failcnt': read('memory.failcnt'),
+      'memory.oom_control': read('memory.oom_control'),
+      'memory.limit_in_bytes': read('memory.limit_in_bytes'),
     });
   }
 

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { EnvironmentError, InputError } from '../errors.ts';
 import type { MemoryStats } from './cgroup.ts';
 import { BaseCgroup, checkBytes } from './cgroup-base.ts';
-import { fileExists, readOptional, readText, systemHasSwap, writeValue } from './cgroup-files.ts';
+import { fileExists, readOptional, readOptionalNow, readText, readTextNow, systemHasSwap, writeValue } from './cgroup-files.ts';
 import { DELEGATED_LEAF, type CgroupLayout } from './detect-cgroups.ts';
 import { parseProcs, statsFromV2 } from './memory-files.ts';
 import { readPsi, type Psi } from './psi.ts';
@@ -55,16 +55,15 @@ export class CgroupV2 extends BaseCgroup {
   }
 
   async stats(): Promise<MemoryStats> {
-    const read = (f: string) => readText(path.join(this.dir, f));
-    const optional = (f: string) => readOptional(path.join(this.dir, f));
-    const [current, stat, events, max, swap, peak] = await Promise.all([
-      read('memory.current'),
-      read('memory.stat'),
-      read('memory.events'),
-      read('memory.max'),
-      optional('memory.swap.current'),
-      optional('memory.peak'),
-    ]);
+    // Synchronous reads (see readTextNow): kernel-made files, no thread-pool round trips per file.
+    const read = (f: string) => readTextNow(path.join(this.dir, f));
+    const optional = (f: string) => readOptionalNow(path.join(this.dir, f));
+    const current = read('memory.current');
+    const stat = read('memory.stat');
+    const events = read('memory.events');
+    const max = read('memory.max');
+    const swap = optional('memory.swap.current');
+    const peak = optional('memory.peak');
     const stats = statsFromV2(
       {
         'memory.current': current,

@@ -2,7 +2,7 @@
  * Pressure stall information: the share of time tasks waited for memory. System-wide in
  * /proc/pressure/memory (kernel ≥ 4.20 with PSI on); per cgroup only on v2 (`memory.pressure`).
  */
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 
 export interface PsiLine {
   /** Percent of wall time stalled, averaged over 10 s, 60 s and 300 s. */
@@ -51,7 +51,8 @@ export function parsePsi(text: string): Psi {
  */
 export async function readPsi(file = '/proc/pressure/memory'): Promise<Psi | undefined> {
   try {
-    return parsePsi(await readFile(file, 'utf8'));
+    // Synchronous: a kernel-made file read once a second (see readTextNow in cgroup-files.ts).
+    return parsePsi(readFileSync(file, 'utf8'));
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'EOPNOTSUPP' || code === 'ENOTSUP') return undefined;
