@@ -92,7 +92,7 @@ export class Http1Connection {
     return true;
   }
 
-  write(x: Exchange, head: string): void {
+  write(x: Exchange, head: string | Buffer): void {
     this.current = x;
     x.conn = this;
     this.received = false;
@@ -213,7 +213,21 @@ export class Http1Pool<T extends Exchange> {
     this.idle = [];
   }
 
-  private head(req: PlannedRequest): string {
+  /**
+   * The last bodiless request's head, encoded once it repeats: a scenario of one URL (`--target`) writes the
+   * same bytes every time. A head that differs each time (ids in the path) stays a string, as before.
+   */
+  private last: { method: string; path: string; bytes?: Buffer } = { method: '', path: '' };
+
+  private head(req: PlannedRequest): string | Buffer {
+    if (req.body !== undefined || req.headers !== undefined) return this.headText(req);
+    const last = this.last;
+    if (last.path === req.path && last.method === req.method) return (last.bytes ??= Buffer.from(this.headText(req)));
+    this.last = { method: req.method, path: req.path };
+    return this.headText(req);
+  }
+
+  private headText(req: PlannedRequest): string {
     let s = `${req.method} ${req.path} HTTP/1.1\r\nhost: ${this.hostHeader}\r\n`;
     if (req.headers) for (const k in req.headers) s += `${k}: ${req.headers[k]}\r\n`;
     if (req.body !== undefined) return `${s}content-length: ${Buffer.byteLength(req.body)}\r\n\r\n${req.body}`;
