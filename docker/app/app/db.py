@@ -23,11 +23,11 @@ class Database:
     async def open(self, s: Settings) -> None:
         self.pool = await asyncpg.create_pool(
             s.database_url,
-            min_size=min(2, s.db_pool_size),
+            min_size=min(s.db_pool_min, s.db_pool_size),
             max_size=s.db_pool_size,
             command_timeout=s.db_command_timeout,
-            # Idle connections beyond min_size go back after a minute: fewer PG backends at rest.
-            max_inactive_connection_lifetime=60.0,
+            # By default idle connections go back after a minute: fewer PG backends at rest (DB_POOL_IDLE_LIFETIME).
+            max_inactive_connection_lifetime=s.db_pool_idle_lifetime,
         )
         metrics.DB_POOL_MAX.set(s.db_pool_size)
         self.sample()

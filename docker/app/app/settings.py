@@ -60,6 +60,8 @@ class Settings:
     workers: int
     database_url: str
     db_pool_size: int
+    db_pool_min: int
+    db_pool_idle_lifetime: float
     db_command_timeout: float
     db_connect_wait: float
     redis_host: str
@@ -105,6 +107,12 @@ def load() -> Settings:
         # Per worker. 10 covers 300 req/s of ~2 ms queries many times over and keeps the
         # PostgreSQL backends (each with its own memory) few.
         db_pool_size=_int("DB_POOL_SIZE", 10, 1),
+        # Connections a worker's pool opens at start (at most DB_POOL_SIZE), and how long a connection may sit
+        # idle before the pool closes it (0: never). This asyncpg closes an idle connection after the lifetime
+        # whatever min_size says, so a pool is held whole only with both: DB_POOL_MIN=DB_POOL_SIZE and 0.
+        # asyncpg's own defaults: min_size = max_size = 10, 300 s.
+        db_pool_min=_int("DB_POOL_MIN", 2, 1),
+        db_pool_idle_lifetime=_float("DB_POOL_IDLE_LIFETIME", 60.0),
         db_command_timeout=_float("DB_COMMAND_TIMEOUT", 10.0),
         db_connect_wait=_float("DB_CONNECT_WAIT", 60.0),
         redis_host=os.environ.get("REDIS_HOST", "127.0.0.1"),
