@@ -16,10 +16,21 @@
  * VM a page never touched before costs the host a fault too. Measured here (4gb stack, 3 GB dataset):
  * 3 GiB took about 10 s, so a hog timed from its start was stopped before it held its size. The hold
  * therefore counts from when its cgroup holds the size (`claimed()`), and the report says what it held.
+ *
+ * Whether the kernel OOM-kills is arithmetic the start line shows: without swap it can take back only page
+ * cache, so the hog fits if SIZE plus what the stack holds for good (anonymous and shared memory, kernel
+ * memory: `heldMemory`) stays under the cap; then the kernel empties the stack's page cache instead of killing,
+ * and the stack stalls on re-reading its own files. A hog that kept touching its pages, or re-mapped them, would
+ * change nothing in that sum (anonymous pages are not reclaimable without swap, touched or not), and one that
+ * kept growing past SIZE would no longer be SIZE: so the hog claims SIZE once and holds it, and the line says
+ * which side of the cap the sum fell. Measured on the 4gb stack at steady state (3 GB dataset): 1.0 GB held for
+ * good with 7 PostgreSQL backends, 1.3 GB with 20, so 3 GiB fitted with 9 MB to spare or did not fit at all;
+ * the 4gb profile now keeps the app's pool whole (DB_POOL_MIN, docker/4gb.yml), as production does.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import type { MemoryCgroup } from '../cgroups/cgroup.ts';
+import type { MemoryCgroup, MemoryStats } from '../cgroups/cgroup.ts';
+import { heldMemory } from '../cgroups/memory-files.ts';
 import { kernelKillsFor } from '../monitor/monitor.ts';
 import type { RunEvent } from '../model/events.ts';
 
@@ -47,6 +58,24 @@ const GIB = 1024 ** 3;
 const gib = (b: number) => `${(b / GIB).toFixed(2)} GiB`;
 const mb = (b: number) => `${Math.round(b / 1024 / 1024)} MB`;
 
+type StackReading = Pick<MemoryStats, 'usage' | 'rss' | 'activeFile' | 'inactiveFile' | 'limit'>;
+
+/**
+ * What the stack held when the hog started, and whether SIZE fits beside it: the kernel can take back page
+ * cache (without swap nothing else), so SIZE + held for good > cap means it must OOM-kill someone.
+ */
+export function fitLine(bytes: number, s: StackReading): string {
+  const held = heldMemory(s);
+  const cache = Math.max(0, s.usage - held);
+  const other = Math.max(0, held - s.rss);
+  const what = `the stack held ${gib(held)} the kernel cannot take back without swap (${mb(s.rss)} anonymous, ${mb(other)} shared and kernel memory) and ${mb(cache)} of page cache`;
+  if (!Number.isFinite(s.limit)) return `${what}; no cap`;
+  const sum = bytes + held;
+  return sum > s.limit
+    ? `${what}: ${gib(bytes)} + ${gib(held)} = ${gib(sum)} > the ${gib(s.limit)} cap, so reclaiming page cache cannot make room: the kernel must OOM-kill`
+    : `${what}: ${gib(bytes)} + ${gib(held)} = ${gib(sum)} fits under the ${gib(s.limit)} cap (${mb(s.limit - sum)} to spare) if the kernel takes the page cache back, which it does before it OOM-kills`;
+}
+
 export class MemoryHog {
   private child?: ChildProcess;
   private cgroup?: MemoryCgroup;
@@ -68,6 +97,8 @@ export class MemoryHog {
 
   async start(bytes: number, seconds: number): Promise<string> {
     this.bytes = bytes;
+    // The stack as the hog finds it, read before it claims anything.
+    const before = await this.stackReading();
     this.startedAt = Date.now();
     this.cgroup = await this.parent.child(this.name);
     const out = fs.openSync(this.logFile, 'a');
@@ -85,7 +116,16 @@ export class MemoryHog {
     } finally {
       fs.closeSync(out);
     }
-    return `stress-ng (pid ${this.child.pid}) claims ${gib(bytes)} in ${this.cgroup.path}, inside the stack's cap; held ${seconds} s once claimed`;
+    return `stress-ng (pid ${this.child.pid}) claims ${gib(bytes)} in ${this.cgroup.path}, inside the stack's cap; held ${seconds} s once claimed; ${before ? fitLine(bytes, before) : 'the stack\'s memory could not be read'}`;
+  }
+
+  /** The capped parent's memory now (undefined if it cannot be read: the fault goes on without the line). */
+  private async stackReading(): Promise<MemoryStats | undefined> {
+    try {
+      return await this.parent.stats();
+    } catch {
+      return undefined;
+    }
   }
 
   /** The most the hog's cgroup has held so far (bytes), from its own peak counter and our readings. */
@@ -146,6 +186,8 @@ export class MemoryHog {
   async stop(): Promise<string> {
     await this.checkKills();
     const wasRunning = this.running;
+    // Still holding and nothing killed: what the kernel took instead (read before the hog lets go).
+    const at = wasRunning ? await this.stackReading() : undefined;
     if (wasRunning) {
       try {
         process.kill(-this.child!.pid!, 'SIGKILL');
@@ -158,6 +200,7 @@ export class MemoryHog {
     const held = await this.held();
     await this.cgroup?.destroy().catch(() => undefined);
     const most = `held at most ${gib(held)} (${mb(held)}, its cgroup's peak)`;
-    return wasRunning ? `stress-ng stopped, ${most}; its memory freed` : `stress-ng had already ended (${this.killsReported ? 'OOM-killed' : 'exited'}), ${most}`;
+    const instead = at && this.killsReported === 0 ? `; not OOM-killed (the stack's page cache as it let go: ${mb(Math.max(0, at.usage - heldMemory(at)))})` : '';
+    return wasRunning ? `stress-ng stopped, ${most}${instead}; its memory freed` : `stress-ng had already ended (${this.killsReported ? 'OOM-killed' : 'exited'}), ${most}`;
   }
 }
