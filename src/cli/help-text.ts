@@ -79,8 +79,9 @@ Options
 
 Capacity (simulate capacity)
   --caps         SIZES       caps to review, comma-separated (default: the 2gb, 4gb and 8gb tiers' caps)
-  --quick                    with capacity: short steps and no smallest-cap search (fresh stacks still warm up
-                             to steady state first); the cap search alone: npm run bench:capacity -- --check-cap
+  --quick                    with capacity: about 5 min: short steps, one confirmation, the search on cold
+                             stacks and the verdict after steady state, no smallest-cap search (alone:
+                             npm run bench:capacity -- --check-cap)
   --cost         CAP=AMOUNT  monthly cost of a cap, e.g. --cost 4g=400 (default: the tier's x-simulate.cost)
   --max-avg      MS          average latency limit (default: the profile's, or the seed's 60 ms)
   --max-p99      MS          p99 latency limit (default: the profile's, or the seed's 1000 ms)
