@@ -149,7 +149,7 @@ export class ResponseParser {
     if (!(status >= 100 && status <= 999)) throw this.broken(`bad status line "${head.slice(0, 30)}"`);
     this.status = status;
     this.bodyBytes = 0;
-    this.bodyParts = [];
+    if (this.bodyParts.length > 0) this.bodyParts = [];
     // HTTP/1.0 closes unless it says keep-alive; 1.1 keeps unless it says close.
     this.keepAlive = head.charCodeAt(7) !== 48;
     let length = -1;

@@ -92,7 +92,10 @@ export function compileMix(scenario: Scenario): RequestMix {
         const path = e.path();
         return { endpointIndex: e.endpointIndex, method: e.method, path, headers: e.headers, walk: { entry: i, depth: 1, firstPath: path } };
       }
-      return { endpointIndex: e.endpointIndex, method: e.method, path: e.path(), body: e.body?.(), headers: e.headers, ...(e.ack ? { ack: e.ack } : {}) };
+      // No object spread: this runs once a request.
+      const req: PlannedRequest = { endpointIndex: e.endpointIndex, method: e.method, path: e.path(), body: e.body?.(), headers: e.headers };
+      if (e.ack) req.ack = e.ack;
+      return req;
     },
     observe(req, status, body) {
       const walk = req.walk;
