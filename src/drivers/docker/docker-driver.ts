@@ -312,14 +312,20 @@ export class DockerDriver implements Driver {
     return checkOnce({ kind: 'http', url: url.toString() });
   }
 
-  /** Keep checking in the background a service the run stopped waiting for, and say when it is ready. */
-  private reportReadyLater(running: Running, launch: Launch): void {
+  /**
+   * Keep checking in the background a service the run stopped waiting for, and say when it is ready. After a
+   * fault's start or restart (`afterIncarnation`: the incarnation before it), only the new process counts: its
+   * `start` event handled (its pid known), else a check just after `docker restart` returned was answered while
+   * the engine's events were still on their way and the ready named the old pid (seen here).
+   */
+  private reportReadyLater(running: Running, launch: Launch, afterIncarnation?: number): void {
     const ctx = this.ctx!;
+    const fresh = () => afterIncarnation === undefined || (running.handle.incarnation ?? 0) > afterIncarnation;
     void waitReady(launch.ready, {
       timeoutMs: launch.readyTimeoutMs,
       signal: ctx.signal,
       stillAlive: () => !this.stopping,
-      check: async () => !running.dead && (await this.answers(running, launch.ready)),
+      check: async () => !running.dead && fresh() && (await this.answers(running, launch.ready)),
       intervalMs: 1000,
     }).then((o) => {
       if (o === 'ready' && !this.stopping) ctx.emit({ kind: 'service-ready', service: running.handle.name, pid: running.handle.pid, detail: `ready (${describeCheck(launch.ready)})` });
@@ -528,17 +534,21 @@ export class DockerDriver implements Driver {
       case 'stop':
         await c.stop({ t: 10 });
         return `docker stop ${id}; held down: the engine does not restart a container stopped by hand`;
-      case 'start':
+      case 'start': {
         if (this.stopping) return 'not started: the run is stopping';
         r.startedByFault = true;
+        const before = r.handle.incarnation ?? 0;
         await c.start();
-        this.reportReadyLater(r, r.handle.spec.launch!);
+        this.reportReadyLater(r, r.handle.spec.launch!, before);
         return `docker start ${id}`;
-      case 'restart':
+      }
+      case 'restart': {
         r.startedByFault = true;
+        const before = r.handle.incarnation ?? 0;
         await c.restart({ t: 10 });
-        this.reportReadyLater(r, r.handle.spec.launch!);
+        this.reportReadyLater(r, r.handle.spec.launch!, before);
         return `docker restart ${id}`;
+      }
     }
   }
 
