@@ -564,6 +564,7 @@ export class DockerDriver implements Driver {
   release(): void {
     this.stopping = true;
     this.events?.destroy?.();
+    this.opts.remote?.watch?.release();
     for (const r of this.running.values()) {
       for (const f of r.follows) f.destroy?.();
       r.log?.end();

@@ -137,6 +137,11 @@ export class RemoteHostWatch {
     };
   }
 
+  /** `simulate up`: stop listening; the helper stays with the stack there (`simulate down` removes it with the run's containers). */
+  release(): void {
+    this.stream?.destroy?.();
+  }
+
   async stop(): Promise<void> {
     this.stream?.destroy?.();
     await this.container?.remove({ force: true }).catch(swallow('docker', 'remove the host watch'));
