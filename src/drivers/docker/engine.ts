@@ -28,17 +28,24 @@ export function sshDialer(host: Extract<DockerHost, { kind: 'ssh' }>): SshDialer
   return d;
 }
 
+/**
+ * docker-modem fills every option it is not given from DOCKER_HOST (host, port, protocol `ssh`, user), and
+ * a host wins over a socket path: with DOCKER_HOST=ssh://… in the environment, `{ socketPath }` alone
+ * would dial that server through docker-modem's own ssh, without our key. These say "none of that".
+ */
+const NOT_FROM_ENV = { host: undefined, port: undefined, username: undefined, protocol: 'http' as const };
+
 /** This machine's own engine, whatever --docker-host says (where `simulate setup` builds the images). */
 export function localEngine(): Docker {
-  return new Docker({ socketPath: '/var/run/docker.sock' });
+  return new Docker({ ...NOT_FROM_ENV, socketPath: '/var/run/docker.sock' });
 }
 
 export function connectEngine(host: DockerHost | undefined = chosenEngine()): Docker {
   if (!host) return new Docker();
-  if (host.kind === 'unix') return new Docker({ socketPath: host.socketPath });
-  if (host.kind === 'tcp') return new Docker({ host: host.host, port: host.port, protocol: 'http' });
+  if (host.kind === 'unix') return new Docker({ ...NOT_FROM_ENV, socketPath: host.socketPath });
+  if (host.kind === 'tcp') return new Docker({ ...NOT_FROM_ENV, host: host.host, port: host.port });
   // The host name here only fills the HTTP Host header: the agent's channels decide where bytes go.
-  return new Docker({ host: 'docker', port: 80, protocol: 'http', agent: sshDialer(host).agent() } as Docker.DockerOptions);
+  return new Docker({ ...NOT_FROM_ENV, host: 'docker', port: 80, agent: sshDialer(host).agent() } as Docker.DockerOptions);
 }
 
 const START_HINT = 'start it with `dockerd --bridge=none` (or `.ci/start-dockerd`), or use --driver process';
