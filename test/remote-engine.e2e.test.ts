@@ -144,6 +144,25 @@ describe.skipIf(Boolean(why))(`a Docker engine reached over ssh${why ? ` (skippe
     }
   }, 120_000);
 
+  it('runs the 4gb profile there with the load from here (the default): judged, the load carried by ssh, nothing left there', async () => {
+    // What users see: this machine's engine, through the ssh forward to the app's port on the server.
+    const r = await simulate(['--profile', '4gb', '--driver', 'docker', '--docker-host', bed.dockerHost, '--ssh-key', bed.sshKey, '--data', 'none', '--scenario', 'test/fixtures/scenarios/steady-300-short.yaml', '--no-tui', '--out', out], { timeoutMs: 420_000 });
+    expect([0, 1], r.stderr.slice(-2000)).toContain(r.code);
+    const dir = lastRunDir();
+    const run = JSON.parse(fs.readFileSync(path.join(dir, 'run.json'), 'utf8'));
+    expect(run.dockerHost).toMatchObject({ url: bed.dockerHost });
+    expect(run.loadFrom).toMatch(/^here: this machine's 127\.0\.0\.1:\d+, carried by ssh to 127\.0\.0\.1:8000 on ssh:\/\//);
+    expect(run.remoteLoad).toBeUndefined();
+    const report = JSON.parse(fs.readFileSync(path.join(dir, 'report.json'), 'utf8'));
+    expect(report.verdict.targets.filter((t: { measured: unknown }) => t.measured !== null).length).toBeGreaterThan(3);
+    expect(report.verdict.writes.acknowledged).toBeGreaterThan(10);
+    expect(report.verdict.writes.lost).toBe(0);
+    const total = readCsv(path.join(dir, 'summary.csv')).find((row) => row.Name === 'Aggregated')!;
+    expect(Number(total['Request Count'])).toBeGreaterThan(100);
+    expect(Number(total['Failure Count'])).toBeLessThan(Number(total['Request Count']) * 0.05);
+    expect(await oursThere()).toEqual([]);
+  }, 450_000);
+
   it('runs the 4gb profile there with --load-from remote: judged, run.json names the server, memory from the stats stream, the server\'s PSI, nothing left there', async () => {
     // The load engine runs in a container there: seen through the test's own look while the run goes.
     const running = simulate(['--profile', '4gb', '--driver', 'docker', '--docker-host', bed.dockerHost, '--ssh-key', bed.sshKey, '--load-from', 'remote', '--data', 'none', '--scenario', 'test/fixtures/scenarios/steady-300-short.yaml', '--no-tui', '--out', out], { timeoutMs: 420_000 });
