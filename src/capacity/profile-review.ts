@@ -276,6 +276,14 @@ function steadyWarmup(ctx: TierContext, tier: Tier, stepRate: number): { maxS: n
 async function tierReview(tier: Tier, ctx: TierContext): Promise<TierResult> {
   const { opts, limits } = ctx;
   const stackNotes: string[] = [];
+  // A step has ended (the search's, or --quick's verdict step): into the review, its files and on screen.
+  const stepEnded = (r: StepRecord): void => {
+    ctx.review.steps.push(r);
+    ctx.files.step(r);
+    opts.progress.stepEnd(r);
+    if (r.stack === 'restarted') stackNotes.push(`restarted before step ${r.index}: ${r.note ?? ''}`);
+    else if (r.note) stackNotes.push(`step ${r.index}: ${r.note}`);
+  };
   const runDirs = new Set<string>();
   // The steps of this cap, one stack for as long as they pass.
   // `steady`: warm up until steady state first whatever the stack (the --quick verdict step).
@@ -363,13 +371,7 @@ async function tierReview(tier: Tier, ctx: TierContext): Promise<TierResult> {
     overheadS: 4,
     signal: opts.signal,
     onStepStart: (a) => opts.progress.stepStart({ ...a, reviewLeftS: a.searchLeftS + ctx.laterS }),
-    onStepEnd: (r) => {
-      ctx.review.steps.push(r);
-      ctx.files.step(r);
-      opts.progress.stepEnd(r);
-      if (r.stack === 'restarted') stackNotes.push(`restarted before step ${r.index}: ${r.note ?? ''}`);
-      else if (r.note) stackNotes.push(`step ${r.index}: ${r.note}`);
-    },
+    onStepEnd: stepEnded,
     runStep: (stepCtx) =>
       new Promise<StepRun>((resolve, reject) => {
         queue.push({ ctx: stepCtx, resolve, reject });
@@ -400,11 +402,7 @@ async function tierReview(tier: Tier, ctx: TierContext): Promise<TierResult> {
       });
       const record: StepRecord = { ...run, tier: tier.profile, capBytes: tier.capBytes, index, rate: targetRate, kind: 'verdict', phase: 'verdict', fullLength: false, warmupS: run.warmupS ?? opts.timing.warmupS, measureS: opts.timing.measureS, startedAt, verdict: judgeStep(run.measurement, limits) };
       search.steps.push(record);
-      ctx.review.steps.push(record);
-      ctx.files.step(record);
-      opts.progress.stepEnd(record);
-      if (record.stack === 'restarted') stackNotes.push(`restarted before step ${index}: ${record.note ?? ''}`);
-      else if (record.note) stackNotes.push(`step ${index}: ${record.note}`);
+      stepEnded(record);
     } catch (err) {
       if (!opts.signal.aborted) throw err;
     }
