@@ -208,19 +208,20 @@ export class CapConfirm {
 
   result(): CapConfirmResult {
     const confirmed = this.status === 'confirmed' ? this.cap : null;
+    const recommended = confirmed === null ? null : roundUp(confirmed * (1 + VPA_SAFETY_MARGIN), this.gran);
     const passRates = [...this.counts.values()].filter((c) => c.capBytes >= this.firstPassBytes).sort((a, b) => a.capBytes - b.capBytes);
     const rate = (c: CapPassRate) => `${Math.round(c.capBytes / MiB)} MiB passed ${c.passes} of ${c.runs}`;
     const below = passRates.filter((c) => confirmed === null || c.capBytes < confirmed);
     const how =
       confirmed !== null
-        ? `${rate(this.counts.get(confirmed)!)} fresh runs${below.length ? ` (${below.map(rate).join(', ')})` : ''}; +15 % (VPA's safety margin) → ${Math.round(roundUp(confirmed * (1 + VPA_SAFETY_MARGIN), this.gran) / MiB)} MiB`
+        ? `${rate(this.counts.get(confirmed)!)} fresh runs${below.length ? ` (${below.map(rate).join(', ')})` : ''}; +15 % (VPA's safety margin) → ${Math.round(recommended! / MiB)} MiB`
         : this.status
           ? `no cap passed ${this.runsNeeded} of ${this.runsNeeded} fresh runs within ${this.opts.maxStepUps ?? MAX_CONFIRM_STEP_UPS} steps of 64 MiB: ${passRates.map(rate).join(', ')}`
           : 'interrupted before the confirmation ended';
     return {
       status: this.status ?? 'not-reproducible',
       confirmedBytes: confirmed,
-      recommendedBytes: confirmed === null ? null : roundUp(confirmed * (1 + VPA_SAFETY_MARGIN), this.gran),
+      recommendedBytes: recommended,
       passRates,
       how,
     };
