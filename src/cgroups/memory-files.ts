@@ -205,6 +205,11 @@ export function heldMemory(s: Pick<MemoryStats, 'usage' | 'activeFile' | 'inacti
   return Math.max(0, s.usage - s.activeFile - s.inactiveFile);
 }
 
+/** The page cache in usage: what the kernel can take back without swap (usage less heldMemory). */
+export function pageCache(s: Pick<MemoryStats, 'usage' | 'activeFile' | 'inactiveFile'>): number {
+  return s.usage - heldMemory(s);
+}
+
 /** What `docker stats` and cAdvisor report as a container's memory. */
 export function workingSet(usage: number, inactiveFile: number): number {
   return Math.max(0, usage - inactiveFile);

@@ -30,7 +30,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import type { MemoryCgroup, MemoryStats } from '../cgroups/cgroup.ts';
-import { heldMemory } from '../cgroups/memory-files.ts';
+import { heldMemory, pageCache } from '../cgroups/memory-files.ts';
 import { kernelKillsFor } from '../monitor/monitor.ts';
 import type { RunEvent } from '../model/events.ts';
 
@@ -66,7 +66,7 @@ type StackReading = Pick<MemoryStats, 'usage' | 'rss' | 'activeFile' | 'inactive
  */
 export function fitLine(bytes: number, s: StackReading): string {
   const held = heldMemory(s);
-  const cache = Math.max(0, s.usage - held);
+  const cache = pageCache(s);
   const other = Math.max(0, held - s.rss);
   const what = `the stack held ${gib(held)} the kernel cannot take back without swap (${mb(s.rss)} anonymous, ${mb(other)} shared and kernel memory) and ${mb(cache)} of page cache`;
   if (!Number.isFinite(s.limit)) return `${what}; no cap`;
@@ -200,7 +200,7 @@ export class MemoryHog {
     const held = await this.held();
     await this.cgroup?.destroy().catch(() => undefined);
     const most = `held at most ${gib(held)} (${mb(held)}, its cgroup's peak)`;
-    const instead = at && this.killsReported === 0 ? `; not OOM-killed (the stack's page cache as it let go: ${mb(Math.max(0, at.usage - heldMemory(at)))})` : '';
+    const instead = at && this.killsReported === 0 ? `; not OOM-killed (the stack's page cache as it let go: ${mb(pageCache(at))})` : '';
     return wasRunning ? `stress-ng stopped, ${most}${instead}; its memory freed` : `stress-ng had already ended (${this.killsReported ? 'OOM-killed' : 'exited'}), ${most}`;
   }
 }
