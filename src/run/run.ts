@@ -33,7 +33,7 @@ import { chooseDriver, dockerReaper, remoteRun } from './choose-driver.ts';
 import { prometheusUrl } from './prometheus-alerts.ts';
 import { AlertTracker, AlertWatcher, type AlertSpan } from './alert-watcher.ts';
 import { SteadyStateDetector } from './steady-state.ts';
-import { trendReport, type TrendPoint } from '../verdict/trend.ts';
+import { projectGrowth, trendReport, type TrendPoint } from '../verdict/trend.ts';
 import { fitToDataset } from '../load/scenario.ts';
 import { ServiceStatsPoller, serviceStatsTargets, type ServiceStatsRow } from '../monitor/service-stats.ts';
 import { cacheHitRate, killRecords, loadSummary, psiOf, stageExtras, SWAP_NOTICED_BYTES, type MemoryReading } from './run-bookkeeping.ts';
@@ -911,7 +911,16 @@ export class Run {
       : undefined;
     if (trend) this.emit({ kind: 'info', detail: trend.line });
     const horizon = this.stack.targets.growthHorizonS ?? 0;
-    const growth = load && this.parent ? { judgedS: load.overall.durationS, projectedBytes: trend ? trend.stack.held.endBytes + trend.stack.growthBytesPerS * horizon : undefined } : undefined;
+    const projected = trend ? projectGrowth(trend, horizon) : undefined;
+    const perMin = (bytesPerS: number) => Math.round(((bytesPerS * 60) / (1024 * 1024)) * 100) / 100;
+    const growth =
+      load && this.parent
+        ? {
+            judgedS: load.overall.durationS,
+            ...(projected ? { projectedBytes: projected.projectedBytes, lowBytes: projected.lowBytes, highBytes: projected.highBytes } : {}),
+            ...(projected?.bound ? { slopeMbPerMin: perMin(projected.bound.slope), halfWidthMbPerMin: perMin(projected.bound.halfWidth) } : {}),
+          }
+        : undefined;
     const verdict = computeVerdict({
       targets: this.stack.targets,
       capBytes: this.parent ? this.stack.capBytes : 0,

@@ -125,6 +125,15 @@ describe('the table of targets', () => {
     expect(judge(targetDef('growth'), { memory: { capBytes: 4 * GB }, growth: { judgedS: 900, projectedBytes: GB } }, { ...TG, growthHorizonS: undefined })).toBeUndefined();
   });
 
+  it('judges growth on the slope\'s 95 % interval: pass if its high end stays under the cap, fail if its low end crosses, else not judged', () => {
+    const at = (low: number, high: number) => judge(targetDef('growth'), { memory: { capBytes: 4 * GB }, growth: { judgedS: 600, lowBytes: low, projectedBytes: (low + high) / 2, highBytes: high, slopeMbPerMin: 0.3, halfWidthMbPerMin: 0.2 } }, TG)!;
+    expect(at(2 * GB, 3 * GB)).toMatchObject({ pass: true, measured: GB });
+    expect(at(4 * GB + 10, 5 * GB)).toMatchObject({ pass: false, measured: -10 });
+    const between = at(3 * GB, 5 * GB);
+    expect(between).toMatchObject({ pass: false, measured: null });
+    expect(between.notJudged).toBe('held memory +0.30 ± 0.20 MB/min (95 %): the cap is reached within 7 days at the interval\'s high end, not at its low end; a longer soak narrows it');
+  });
+
   it('counts a second in which nothing completed as a throughput miss (a stall)', () => {
     const stalled = load({ requests: 0, okRps: 0, offeredRps: 100, avgMs: null, p99Ms: null });
     expect(checkMoment(stalled, TG).map((c) => [c.def.name, c.pass])).toEqual([['throughput', false]]);

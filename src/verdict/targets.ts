@@ -52,9 +52,10 @@ export interface Span {
   /**
    * The memory trend over the judged time (trend.ts): how long was judged, and the stack's held memory (usage
    * less all file cache, which the kernel reclaims before an OOM kill) projected to the profile's growth
-   * horizon at the fitted slope (absent when no line was fitted).
+   * horizon at the fitted slope (absent when no line was fitted), and at the low and high ends of the slope's
+   * 95 % interval (trend.ts projectGrowth; absent, the middle serves for both).
    */
-  growth?: { judgedS: number; projectedBytes?: number };
+  growth?: { judgedS: number; projectedBytes?: number; lowBytes?: number; highBytes?: number; slopeMbPerMin?: number; halfWidthMbPerMin?: number };
   /** Cache hit rate over the span; null when the app did not answer; absent when there is no app to ask. */
   cacheHitRate?: number | null;
   /** Why there is no hit rate when the app answered (it made no cache lookup: the cache is off). */
@@ -188,9 +189,17 @@ export const TARGETS: readonly TargetDef[] = [
         const judged = s.growth.judgedS < 120 ? `${Math.round(s.growth.judgedS)} s` : `${Math.floor(s.growth.judgedS / 60)} min`;
         return notJudged(`${judged} judged; a growth trend needs at least ${MIN_GROWTH_JUDGED_S / 60} min (run the soak scenario)`);
       }
-      return s.memory.capBytes - s.growth.projectedBytes;
+      // Judged on the slope's 95 % interval, not its middle: a pass needs even the high end to stay under the
+      // cap, a fail needs even the low end to cross it. Between the two, the run cannot tell, and says so.
+      const { capBytes } = s.memory;
+      const high = s.growth.highBytes ?? s.growth.projectedBytes;
+      const low = s.growth.lowBytes ?? s.growth.projectedBytes;
+      if (high <= capBytes) return capBytes - high;
+      if (low > capBytes) return capBytes - low;
+      const slope = s.growth.slopeMbPerMin === undefined ? '' : `held memory ${s.growth.slopeMbPerMin >= 0 ? '+' : ''}${s.growth.slopeMbPerMin.toFixed(2)} ± ${(s.growth.halfWidthMbPerMin ?? 0).toFixed(2)} MB/min (95 %): `;
+      return notJudged(`${slope}the cap is reached within ${formatHorizon(tg.growthHorizonS)} at the interval's high end, not at its low end; a longer soak narrows it`);
     },
-    note: (_s, tg) => (tg.growthHorizonS ? `the stack's memory less its page cache (reclaimed before any OOM kill) ${formatHorizon(tg.growthHorizonS)} from now at the judged slope, below the cap` : undefined),
+    note: (_s, tg) => (tg.growthHorizonS ? `the stack's memory less its page cache (reclaimed before any OOM kill) ${formatHorizon(tg.growthHorizonS)} from now at the judged slope's high end (95 %), below the cap` : undefined),
   },
   {
     name: 'oom_kills',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fitLine, secondsUntil, trendReport } from './trend.ts';
+import { fitLine, projectGrowth, secondsUntil, slopeBound, trendReport } from './trend.ts';
 
 const MB = 1024 * 1024;
 const GB = 1024 * MB;
@@ -45,5 +45,35 @@ describe('working-set trend', () => {
     expect(leak.stack.capInS! / 60).toBeGreaterThan(20);
     expect(leak.stack.capInS! / 60).toBeLessThan(30);
     expect(leak.stack.growthBytesPerS * 60 / MB).toBeCloseTo(98, 0);
+  });
+
+  it('bounds the held slope from minute means: a steady leak is told from scatter, and the interval holds the true slope', () => {
+    // A deterministic jitter of ±20 MB (a 17-second cycle), on a flat level and on a 2 MB/min leak, 10 minutes at 1 Hz.
+    const jitter = (i: number) => (((i * 7) % 17) - 8) * 2.5 * MB;
+    const flat = Array.from({ length: 600 }, (_, i) => ({ t: i, v: GB + jitter(i) }));
+    const leak = flat.map((p) => ({ t: p.t, v: p.v + (p.t * 2 * MB) / 60 }));
+    const f = slopeBound(flat)!;
+    const l = slopeBound(leak)!;
+    expect(f.blocks).toBe(10);
+    expect(Math.abs(f.slope)).toBeLessThan(f.halfWidth); // 0 inside the interval: no growth shown
+    expect(((l.slope - l.halfWidth) * 60) / MB).toBeLessThan(2);
+    expect(((l.slope + l.halfWidth) * 60) / MB).toBeGreaterThan(2);
+    expect(l.slope - l.halfWidth).toBeGreaterThan(0); // growth shown
+    // Two whole minutes (and a third under half full, left out) are too few to bound a slope.
+    expect(slopeBound(flat.slice(0, 140))).toBeUndefined();
+  });
+
+  it('projects the held memory to a horizon at the interval\'s low end, middle and high end; a falling end projects no growth', () => {
+    const pts = Array.from({ length: 600 }, (_, i) => ({ t: i, v: GB + (((i * 7) % 17) - 8) * 2.5 * MB, held: GB + (((i * 7) % 17) - 8) * 2.5 * MB + (i * 2 * MB) / 60 }));
+    const r = trendReport(pts, {}, { safetyLineBytes: 3.2 * GB, capBytes: 4 * GB })!;
+    const week = 7 * 86400;
+    const g = projectGrowth(r, week);
+    expect(g.lowBytes).toBeLessThan(g.projectedBytes);
+    expect(g.highBytes).toBeGreaterThan(g.projectedBytes);
+    expect((g.projectedBytes - r.stack.held.endBytes) / (week / 60) / MB).toBeCloseTo(2, 0);
+    const flat = trendReport(pts.map((p) => ({ ...p, held: p.v })), {}, { safetyLineBytes: 3.2 * GB, capBytes: 4 * GB })!;
+    const gf = projectGrowth(flat, week);
+    expect(gf.lowBytes).toBe(flat.stack.held.endBytes);
+    expect(gf.highBytes).toBeGreaterThan(gf.lowBytes);
   });
 });

@@ -15,6 +15,53 @@ export const MIN_TREND_S = 120;
 export const MIN_GROWTH_JUDGED_S = 600;
 /** Below this share of explained variance a slope is scatter, not growth. */
 export const MIN_R2 = 0.05;
+/**
+ * The growth target's slope is bounded from block means of this length. Readings a second apart are not
+ * independent (each is the last one plus a little), so a least-squares error over them would claim a
+ * precision the run does not have; minute means are close to independent, and a 10-minute soak gives 10.
+ */
+export const GROWTH_BLOCK_S = 60;
+
+/** Student's t, 97.5th percentile (a two-sided 95 % interval), by degrees of freedom 1..30. */
+const T975 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145, 2.131, 2.12, 2.11, 2.101, 2.093, 2.086, 2.08, 2.074, 2.069, 2.064, 2.06, 2.056, 2.052, 2.048, 2.045, 2.042];
+const t975 = (df: number) => (df <= 30 ? T975[df - 1]! : df <= 60 ? 2.0 : 1.96);
+
+/** A slope with its 95 % interval: the slope ± halfWidth (bytes per second), from `blocks` block means. */
+export interface SlopeBound {
+  slope: number;
+  halfWidth: number;
+  blocks: number;
+}
+
+/**
+ * The slope of readings averaged over `blockS`-second blocks (whole blocks only), with the half-width of
+ * its 95 % confidence interval (Student's t on the residuals about the block means' line). Undefined
+ * under 3 blocks: two points make a line with no error to measure.
+ */
+export function slopeBound(points: Array<{ t: number; v: number }>, blockS = GROWTH_BLOCK_S): SlopeBound | undefined {
+  if (points.length === 0) return undefined;
+  const t0 = points[0]!.t;
+  const sums = new Map<number, { t: number; v: number; n: number }>();
+  for (const p of points) {
+    const k = Math.floor((p.t - t0) / blockS);
+    const b = sums.get(k) ?? { t: 0, v: 0, n: 0 };
+    b.t += p.t;
+    b.v += p.v;
+    b.n += 1;
+    sums.set(k, b);
+  }
+  // A block with under half its readings (the last, cut short) would weigh as much as a whole one.
+  const blocks = [...sums.values()].filter((b) => b.n >= blockS / 2).map((b) => ({ t: b.t / b.n, v: b.v / b.n }));
+  const n = blocks.length;
+  const fit = fitLine(blocks);
+  if (!fit || n < 3) return undefined;
+  const mt = blocks.reduce((a, b) => a + b.t, 0) / n;
+  const stt = blocks.reduce((a, b) => a + (b.t - mt) ** 2, 0);
+  const intercept = fit.end - fit.slope * blocks[n - 1]!.t;
+  const sse = blocks.reduce((a, b) => a + (b.v - (intercept + fit.slope * b.t)) ** 2, 0);
+  const se = Math.sqrt(sse / (n - 2) / stt);
+  return { slope: fit.slope, halfWidth: t975(n - 2) * se, blocks: n };
+}
 
 export interface LineFit {
   /** Bytes per second. */
@@ -69,6 +116,8 @@ export interface TrendReport {
     /** The held memory's growth (bytes/s, 0 when flat or falling): what the growth target projects. */
     growthBytesPerS: number;
     held: { slopeMbPerMin: number; r2: number; endBytes: number };
+    /** The held memory's slope from minute means with its 95 % interval, for the growth target; absent under 3 minutes. */
+    heldBound?: SlopeBound;
   };
   services: Record<string, { slopeMbPerMin: number; r2: number; heldSlopeMbPerMin?: number }>;
   /** The one line the report and the screen print. */
@@ -105,6 +154,7 @@ export function trendReport(
   const safety = secondsUntil(level(fit), opts.safetyLineBytes);
   const held = level(heldFit);
   const cap = secondsUntil(held, opts.capBytes);
+  const bound = slopeBound(stack.map((p) => ({ t: p.t, v: p.held })));
   const svc: TrendReport['services'] = {};
   for (const [name, pts] of Object.entries(services)) {
     const f = fitLine(pts);
@@ -126,8 +176,21 @@ export function trendReport(
       capInS: cap === null ? null : Math.round(cap),
       growthBytesPerS: Math.max(0, held.slope),
       held: { slopeMbPerMin: perMin(heldFit), r2: Math.round(heldFit.r2 * 100) / 100, endBytes: Math.round(heldFit.end) },
+      ...(bound ? { heldBound: bound } : {}),
     },
     services: svc,
     line,
   };
+}
+
+/**
+ * The held memory at `horizonS` from the end of the judged time, at the slope's low end, its middle and
+ * its high end (a falling or flat slope projects no growth): what the growth target judges.
+ */
+export function projectGrowth(trend: TrendReport, horizonS: number): { lowBytes: number; projectedBytes: number; highBytes: number; bound?: SlopeBound } {
+  const end = trend.stack.held.endBytes;
+  const b = trend.stack.heldBound;
+  const at = (slope: number) => Math.round(end + Math.max(0, slope) * horizonS);
+  if (!b) return { lowBytes: at(trend.stack.growthBytesPerS), projectedBytes: at(trend.stack.growthBytesPerS), highBytes: at(trend.stack.growthBytesPerS) };
+  return { lowBytes: at(b.slope - b.halfWidth), projectedBytes: at(b.slope), highBytes: at(b.slope + b.halfWidth), bound: b };
 }
