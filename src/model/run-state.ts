@@ -48,6 +48,8 @@ export interface StackMemory {
   usage: number;
   swap: number;
   peakWorkingSet: number;
+  /** The most page cache the stack held at one reading (reclaimable before an OOM kill; part of usage). */
+  peakPageCache?: number;
   limit: number;
   oomKills: number;
   /** System PSI (or per-cgroup on v2), % of time stalled over 10 s. */

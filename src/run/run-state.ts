@@ -93,6 +93,7 @@ export function applyMemory(state: RunState, stack: MemoryStats, services: Map<s
   state.stack.usage = stack.usage;
   state.stack.swap = stack.swap;
   state.stack.peakWorkingSet = Math.max(state.stack.peakWorkingSet, stack.workingSet);
+  state.stack.peakPageCache = Math.max(state.stack.peakPageCache ?? 0, stack.cache);
   state.stack.history.push(stack.workingSet);
   if (state.stack.history.length > HISTORY) state.stack.history.shift();
   if (psi) {

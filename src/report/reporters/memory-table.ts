@@ -48,6 +48,8 @@ export function stackTotalParts(state: RunState): string[] {
   const st = state.stack;
   const ofCap = state.capBytes > 0 && Number.isFinite(state.capBytes) ? ` (${formatPercent(st.peakWorkingSet / state.capBytes)})` : '';
   const parts = [`Stack: peak working set ${formatBytes(st.peakWorkingSet)} of cap ${formatBytes(state.capBytes)}${ofCap}`];
+  // The page cache, apart: usage counts it, the kernel takes it back before any OOM kill.
+  if (st.peakPageCache) parts.push(`page cache up to ${formatBytes(st.peakPageCache)} (reclaimable)`);
   if (state.safetyLineBytes > 0) {
     parts.push(`safety line ${formatBytes(state.safetyLineBytes)} ${st.peakWorkingSet > state.safetyLineBytes ? 'CROSSED' : 'not crossed'}`);
   }

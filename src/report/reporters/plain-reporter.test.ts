@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { RunState, StageState } from '../../model/index.ts';
 import { loadRunState } from '../../../test/fixtures/run-states/load.ts';
+import { stackTotalLine } from './memory-table.ts';
 import { createPlainReporter } from './plain-reporter.ts';
 import type { TextSink } from './sink.ts';
 
@@ -85,6 +86,12 @@ describe('plain reporter', () => {
     expect(stdout).toMatch(/SERVICE\s+KIND\s+STATUS\s+PEAK WS\s+BUDGET\s+RSS\s+SWAP\s+OOM\s+RESTARTS/);
     expect(stdout).toMatch(/grafana\s+standin\s+stopped\s+129 MB\s+100 MB\s+128 MB/);
     expect(stdout).toContain('Stack: peak working set 358 MB of cap 4.00 GB (8.7%); safety line 3.20 GB not crossed');
+  });
+
+  it('gives the stack\'s peak page cache apart from its working set when the run read one', () => {
+    const s = loadRunState('4gb-steady');
+    s.stack.peakPageCache = 2.5 * 1024 ** 3;
+    expect(stackTotalLine(s)).toMatch(/^Stack: peak working set 352 MB of cap 4\.00 GB \(8\.6%\); page cache up to 2\.50 GB \(reclaimable\); safety line/);
   });
 
   it('prints a stage change seen only in the state (no stage-start event), once', () => {
