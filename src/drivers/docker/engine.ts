@@ -2,6 +2,8 @@
  * The connection to the Docker engine: the local socket, or the engine `--docker-host` / DOCKER_HOST
  * names (unix://, tcp://, or ssh:// through a pool of ssh connections, see ssh-dialer.ts).
  */
+// First: it must run before dockerode loads.
+import './dockerode-lazy.ts';
 import Docker from 'dockerode';
 import { EnvironmentError } from '../../errors.ts';
 import type { DockerHost } from './docker-host.ts';

@@ -12,7 +12,8 @@ import http from 'node:http';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import type { Duplex } from 'node:stream';
-import { Client, type ClientChannel, type ConnectConfig } from 'ssh2';
+import { createRequire } from 'node:module';
+import type { Client, ClientChannel, ConnectConfig } from 'ssh2';
 import { EnvironmentError } from '../../errors.ts';
 import { debug } from '../../util/debug.ts';
 import type { DockerHost } from './docker-host.ts';
@@ -66,7 +67,9 @@ export class SshDialer {
   }
 
   private connect(): Conn {
-    const client = new Client();
+    // ssh2 (its wasm and native crypto) loads with the first ssh connection, not with every docker run.
+    const { Client: SshClient } = createRequire(import.meta.url)('ssh2') as typeof import('ssh2');
+    const client = new SshClient();
     const conn: Conn = { client, open: 0, closed: false, ready: Promise.resolve() };
     conn.ready = new Promise<void>((resolve, reject) => {
       client.once('ready', () => resolve());
