@@ -2,6 +2,8 @@
  * The app's seeding prints one line a batch (`[seed] progress rows=… bytes=… target=… elapsed=…`);
  * this turns them into figures for the screen: rows, MB, share done and time left at the rate so far.
  */
+import { formatCount } from '../report/format.ts';
+
 export interface SeedProgress {
   phase: 'rows' | 'indexes' | 'done';
   rows: number;
@@ -37,7 +39,7 @@ export function parseSeedLine(line: string): SeedProgress | undefined {
 export function formatSeedProgress(p: SeedProgress): string {
   const gb = (b: number) => (b / 1024 ** 3).toFixed(2);
   const pct = p.target > 0 ? Math.min(100, Math.round((100 * p.bytes) / p.target)) : 0;
-  const rows = p.rows.toLocaleString('en-US');
+  const rows = formatCount(p.rows);
   if (p.phase === 'indexes') return `seeding: ${rows} rows, ${gb(p.bytes)} GB: building indexes`;
   if (p.phase === 'done') return `seeded: ${rows} rows, ${gb(p.bytes)} GB in ${p.elapsedS.toFixed(0)} s`;
   const left = p.etaS === undefined ? '' : `, ${Math.ceil(p.etaS)} s left`;

@@ -30,7 +30,7 @@ export interface AlertSpan {
 type Emit = (e: Omit<RunEvent, 'at' | 't'> & { at?: number }) => void;
 
 const keyOf = (a: PromAlert) =>
-  JSON.stringify(Object.entries(a.labels).filter(([k]) => k !== 'alertstate').sort(([x], [y]) => x.localeCompare(y)));
+  JSON.stringify(Object.entries(a.labels).filter(([k]) => k !== 'alertstate').sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)));
 
 export class AlertTracker {
   private readonly spans = new Map<string, AlertSpan>();

@@ -24,6 +24,7 @@ import { hostFacts, type HostFacts } from '../monitor/host-facts.ts';
 import { Monitor, type MonitorOptions, type Sample } from '../monitor/monitor.ts';
 import { loadProfile } from '../profile/load-profile.ts';
 import type { Stack } from '../profile/stack.ts';
+import { formatCount } from '../report/format.ts';
 import { writeRunReport } from '../report/html/index.ts';
 import { debug } from '../util/debug.ts';
 import { secondSpan } from '../verdict/spans.ts';
@@ -562,7 +563,7 @@ export class Run {
     this.emit({
       kind: 'info',
       service: spec.postgres.name,
-      detail: `dataset ${spec.key}: ${gb(record.databaseBytes)} GB database (${record.rows.messages.toLocaleString('en-US')} messages, ${record.rows.documents.toLocaleString('en-US')} documents)${built ? `, seeded in ${record.seedSeconds.toFixed(0)} s` : ''}, copied in ${copy.copySeconds.toFixed(1)} s, ${(copy.residentAfter * 100).toFixed(1)} % of it left in the page cache`,
+      detail: `dataset ${spec.key}: ${gb(record.databaseBytes)} GB database (${formatCount(record.rows.messages)} messages, ${formatCount(record.rows.documents)} documents)${built ? `, seeded in ${record.seedSeconds.toFixed(0)} s` : ''}, copied in ${copy.copySeconds.toFixed(1)} s, ${(copy.residentAfter * 100).toFixed(1)} % of it left in the page cache`,
     });
   }
 
