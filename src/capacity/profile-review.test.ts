@@ -88,7 +88,7 @@ describe('profileReview on a stand-in stack', () => {
     expect(verdicts.map((v) => [v.capBytes, v.rate])).toEqual([[2048 * MiB, 300], [4096 * MiB, 300]]);
     expect(review.steps.filter((x) => x.warmUp).map((x) => x.kind)).toEqual(['verdict', 'verdict']);
     expect(warmUps).toEqual([{ capBytes: 2048 * MiB, maxS: 240 }, { capBytes: 4096 * MiB, maxS: 240 }]);
-    expect(verdicts[1]!.warmUp).toBe('stack kept from the search: warmed up 1 s at 300 req/s until steady state, then 1 s at 300 req/s');
+    expect(verdicts[1]!.warmUp).toBe('stack kept from the search: warmed up 1 s at 300 req/s until steady state, then 1 s settling at 300 req/s before the measured window');
     expect(review.steps[0]).toMatchObject({ stack: 'started', warmupS: 1, kind: 'probe' });
     expect(own!.atTarget?.pass).toBe(true);
     // 4 GiB: the server's 500 req/s is the limit (within 10 %), found without an OOM kill.
@@ -117,7 +117,7 @@ describe('profileReview on a stand-in stack', () => {
     // Each fresh stack (the search's, and each cap trial's) warmed up until steady state, bounded by steady-300's 10 min.
     expect(warmUps.length).toBe(starts.length);
     expect(warmUps.every((w) => w.maxS === 600)).toBe(true);
-    expect(review.steps[0]).toMatchObject({ stack: 'started', warmupS: 2, warmUp: 'fresh stack: warmed up 1 s at 300 req/s until steady state, then 1 s at 300 req/s' });
+    expect(review.steps[0]).toMatchObject({ stack: 'started', warmupS: 2, warmUp: 'fresh stack: warmed up 1 s at 300 req/s until steady state, then 1 s settling at 300 req/s before the measured window' });
     expect(review.steps.filter((x) => x.stack === 'kept').every((x) => x.warmUp === undefined)).toBe(true);
     expect(review.steps.some((x) => x.kind === 'verdict')).toBe(false);
     expect(own!.verdict).toBe('PASS');

@@ -253,7 +253,7 @@ async function stepThrough(s: RunSession, ctx: StepContext, steady?: { maxS: num
   };
   const warmedS = loadStartT - startT;
   const warmUp = steady
-    ? `${fresh ? 'fresh stack' : 'stack kept from the search'}: warmed up ${warmedS} s at ${steady.rate} req/s ${steadyAtT !== undefined && steadyAtT <= loadStartT ? 'until steady state' : s.signal.aborted ? 'and was interrupted before steady state' : `and stopped at its ${steady.maxS} s bound before steady state (caches still filling)`}, then ${ctx.warmupS} s at ${ctx.rate} req/s`
+    ? `${fresh ? 'fresh stack' : 'stack kept from the search'}: warmed up ${warmedS} s at ${steady.rate} req/s ${steadyAtT !== undefined && steadyAtT <= loadStartT ? 'until steady state' : s.signal.aborted ? 'and was interrupted before steady state' : `and stopped at its ${steady.maxS} s bound before steady state (caches still filling)`}, then ${ctx.warmupS} s settling at ${ctx.rate} req/s before the measured window`
     : undefined;
   return {
     measurement,
@@ -506,7 +506,7 @@ async function capTrial(tier: Tier, capBytes: number, ctx: TierContext, why: str
   const t = ctx.opts.timing;
   const scenario = stepScenario(ctx.baseScenario, rate, t.warmupS, t.measureS, ctx.limits.p99Ms);
   let trial: CapTrialRecord | undefined;
-  ctx.opts.progress.note(`[${tier.profile} @ ${capLabel(tier.capBytes)}] cap search: ${Math.round(capBytes / MiB)} MiB at ${rate} req/s (${why}), a fresh stack${steadyWarmupBound(ctx.baseScenario) !== undefined ? ' warmed until steady state' : ''}, then ${t.measureS} s measured`);
+  ctx.opts.progress.note(`[${tier.profile} @ ${capLabel(tier.capBytes)}] cap search: ${Math.round(capBytes / MiB)} MiB at ${rate} req/s (${why}), a fresh stack${steadyWarmupBound(ctx.baseScenario) !== undefined ? ' warmed until steady state' : ''}, then ${t.warmupS} s settling at ${rate} req/s and ${t.measureS} s measured`);
   await withStack(tier, capBytes, ctx, async (s) => {
     runDirs.add(s.runDir);
     // A fresh stack: warmed to steady state where the data calls for it, so its peak is a full cache's.
