@@ -199,7 +199,12 @@ export const TARGETS: readonly TargetDef[] = [
       const slope = s.growth.slopeMbPerMin === undefined ? '' : `held memory ${s.growth.slopeMbPerMin >= 0 ? '+' : ''}${s.growth.slopeMbPerMin.toFixed(2)} ± ${(s.growth.halfWidthMbPerMin ?? 0).toFixed(2)} MB/min (95 %): `;
       return notJudged(`${slope}the cap is reached within ${formatHorizon(tg.growthHorizonS)} at the interval's high end, not at its low end; a longer soak narrows it`);
     },
-    note: (_s, tg) => (tg.growthHorizonS ? `the stack's memory less its page cache (reclaimed before any OOM kill) ${formatHorizon(tg.growthHorizonS)} from now at the judged slope's high end (95 %), below the cap` : undefined),
+    // Which end of the slope's interval the figure is from: a pass is the high end's margin, a fail the low end's.
+    note: (s, tg) => {
+      if (!tg.growthHorizonS) return undefined;
+      const end = s.growth?.highBytes !== undefined && s.memory && s.growth.highBytes <= s.memory.capBytes ? "high end" : 'low end';
+      return `the stack's memory less its page cache (reclaimed before any OOM kill) ${formatHorizon(tg.growthHorizonS)} from now at the ${end} of the held slope's 95 % interval, below the cap`;
+    },
   },
   {
     name: 'oom_kills',
