@@ -912,16 +912,7 @@ export class Run {
       : undefined;
     if (trend) this.emit({ kind: 'info', detail: trend.line });
     const horizon = this.stack.targets.growthHorizonS ?? 0;
-    const projected = trend ? projectGrowth(trend, horizon) : undefined;
-    const perMin = (bytesPerS: number) => Math.round(((bytesPerS * 60) / (1024 * 1024)) * 100) / 100;
-    const growth =
-      load && this.parent
-        ? {
-            judgedS: load.overall.durationS,
-            ...(projected ? { projectedBytes: projected.projectedBytes, lowBytes: projected.lowBytes, highBytes: projected.highBytes } : {}),
-            ...(projected?.bound ? { slopeMbPerMin: perMin(projected.bound.slope), halfWidthMbPerMin: perMin(projected.bound.halfWidth) } : {}),
-          }
-        : undefined;
+    const growth = load && this.parent ? { judgedS: load.overall.durationS, ...(trend ? projectGrowth(trend, horizon) : {}) } : undefined;
     const verdict = computeVerdict({
       targets: this.stack.targets,
       capBytes: this.parent ? this.stack.capBytes : 0,

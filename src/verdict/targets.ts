@@ -93,6 +93,10 @@ export interface TargetDef {
 }
 
 export const notJudged = (reason: string): NotJudged => ({ notJudged: reason });
+
+/** The projection's low and high ends (the slope's 95 % interval); without them, the middle serves for both. */
+const growthEnds = (g: Span['growth']) =>
+  g?.projectedBytes === undefined ? undefined : { low: g.lowBytes ?? g.projectedBytes, high: g.highBytes ?? g.projectedBytes };
 export const isNotJudged = (m: Measured): m is NotJudged => typeof m === 'object' && m !== null;
 
 /** The only comparison of a figure with a limit in the code base. */
@@ -192,8 +196,7 @@ export const TARGETS: readonly TargetDef[] = [
       // Judged on the slope's 95 % interval, not its middle: a pass needs even the high end to stay under the
       // cap, a fail needs even the low end to cross it. Between the two, the run cannot tell, and says so.
       const { capBytes } = s.memory;
-      const high = s.growth.highBytes ?? s.growth.projectedBytes;
-      const low = s.growth.lowBytes ?? s.growth.projectedBytes;
+      const { low, high } = growthEnds(s.growth)!;
       if (high <= capBytes) return capBytes - high;
       if (low > capBytes) return capBytes - low;
       const slope = s.growth.slopeMbPerMin === undefined ? '' : `held memory ${s.growth.slopeMbPerMin >= 0 ? '+' : ''}${s.growth.slopeMbPerMin.toFixed(2)} ± ${(s.growth.halfWidthMbPerMin ?? 0).toFixed(2)} MB/min (95 %): `;
@@ -202,7 +205,8 @@ export const TARGETS: readonly TargetDef[] = [
     // Which end of the slope's interval the figure is from: a pass is the high end's margin, a fail the low end's.
     note: (s, tg) => {
       if (!tg.growthHorizonS) return undefined;
-      const end = s.growth?.highBytes !== undefined && s.memory && s.growth.highBytes <= s.memory.capBytes ? "high end" : 'low end';
+      const high = growthEnds(s.growth)?.high;
+      const end = high !== undefined && s.memory && high <= s.memory.capBytes ? 'high end' : 'low end';
       return `the stack's memory less its page cache (reclaimed before any OOM kill) ${formatHorizon(tg.growthHorizonS)} from now at the ${end} of the held slope's 95 % interval, below the cap`;
     },
   },

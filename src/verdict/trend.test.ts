@@ -24,7 +24,7 @@ describe('working-set trend', () => {
     const r = trendReport(flat, {}, { safetyLineBytes: 3.2 * GB, capBytes: 4 * GB })!;
     expect(r.line).toMatch(/3\.2 GB line never reached at this slope; .*: cap never reached at this slope$/);
     expect(trendReport(flat.slice(0, 100), {}, { safetyLineBytes: 3.2 * GB, capBytes: 4 * GB })).toBeUndefined();
-    expect(secondsUntil({ slope: -1, end: 0, r2: 0, points: 2, spanS: 1 }, 10)).toBeNull();
+    expect(secondsUntil({ slope: -1, end: 0, r2: 0, points: 2, spanS: 1, slopeSe: NaN }, 10)).toBeNull();
   });
 
   it('projects the cap from held memory: a working set grown by page cache (a database being read) is not a leak', () => {

@@ -52,15 +52,9 @@ export function slopeBound(points: Array<{ t: number; v: number }>, blockS = GRO
   }
   // A block with under half its readings (the last, cut short) would weigh as much as a whole one.
   const blocks = [...sums.values()].filter((b) => b.n >= blockS / 2).map((b) => ({ t: b.t / b.n, v: b.v / b.n }));
-  const n = blocks.length;
   const fit = fitLine(blocks);
-  if (!fit || n < 3) return undefined;
-  const mt = blocks.reduce((a, b) => a + b.t, 0) / n;
-  const stt = blocks.reduce((a, b) => a + (b.t - mt) ** 2, 0);
-  const intercept = fit.end - fit.slope * blocks[n - 1]!.t;
-  const sse = blocks.reduce((a, b) => a + (b.v - (intercept + fit.slope * b.t)) ** 2, 0);
-  const se = Math.sqrt(sse / (n - 2) / stt);
-  return { slope: fit.slope, halfWidth: t975(n - 2) * se, blocks: n };
+  if (!fit || fit.points < 3) return undefined;
+  return { slope: fit.slope, halfWidth: t975(fit.points - 2) * fit.slopeSe, blocks: fit.points };
 }
 
 export interface LineFit {
@@ -73,6 +67,8 @@ export interface LineFit {
   points: number;
   /** Seconds between the first and last point. */
   spanS: number;
+  /** Standard error of the slope (bytes per second) from the residuals; NaN under 3 points. */
+  slopeSe: number;
 }
 
 export function fitLine(points: Array<{ t: number; v: number }>): LineFit | undefined {
@@ -93,7 +89,10 @@ export function fitLine(points: Array<{ t: number; v: number }>): LineFit | unde
   if (stt === 0) return undefined;
   const slope = stv / stt;
   const last = points[n - 1]!.t;
-  return { slope, end: mv + slope * (last - mt), r2: svv === 0 ? 0 : (stv * stv) / (stt * svv), points: n, spanS: last - points[0]!.t };
+  // The residual sum of squares about the line is svv − stv²/stt (clamped: rounding can take it below 0).
+  const sse = Math.max(0, svv - (stv * stv) / stt);
+  const slopeSe = n > 2 ? Math.sqrt(sse / (n - 2) / stt) : NaN;
+  return { slope, end: mv + slope * (last - mt), r2: svv === 0 ? 0 : (stv * stv) / (stt * svv), points: n, spanS: last - points[0]!.t, slopeSe };
 }
 
 /** Seconds until the line reaches `level` from its end; null when it never does (flat or falling), 0 when already past. */
@@ -126,6 +125,9 @@ export interface TrendReport {
 
 const MB = 1024 * 1024;
 
+/** Bytes per second as MB per minute, to two decimals: every slope the report prints. */
+export const mbPerMin = (bytesPerS: number) => Math.round(((bytesPerS * 60) / MB) * 100) / 100;
+
 /** `17 h`, `42 min`, `3.2 days`. */
 export function formatSpan(seconds: number): string {
   if (seconds < 3600) return `${Math.max(1, Math.round(seconds / 60))} min`;
@@ -148,7 +150,7 @@ export function trendReport(
   const fit = fitLine(stack);
   const heldFit = fitLine(stack.map((p) => ({ t: p.t, v: p.held })));
   if (!fit || !heldFit || fit.spanS + 1 < MIN_TREND_S) return undefined;
-  const perMin = (f: LineFit) => Math.round(((f.slope * 60) / MB) * 100) / 100;
+  const perMin = (f: LineFit) => mbPerMin(f.slope);
   // A slope the line barely explains (R² under 0.05: the readings scatter around a flat level) is no growth.
   const level = (f: LineFit) => ({ ...f, slope: f.slope > 0 && f.r2 >= MIN_R2 ? f.slope : Math.min(0, f.slope) });
   const safety = secondsUntil(level(fit), opts.safetyLineBytes);
@@ -187,10 +189,13 @@ export function trendReport(
  * The held memory at `horizonS` from the end of the judged time, at the slope's low end, its middle and
  * its high end (a falling or flat slope projects no growth): what the growth target judges.
  */
-export function projectGrowth(trend: TrendReport, horizonS: number): { lowBytes: number; projectedBytes: number; highBytes: number; bound?: SlopeBound } {
+export function projectGrowth(
+  trend: TrendReport,
+  horizonS: number,
+): { lowBytes: number; projectedBytes: number; highBytes: number; slopeMbPerMin?: number; halfWidthMbPerMin?: number } {
   const end = trend.stack.held.endBytes;
   const b = trend.stack.heldBound;
   const at = (slope: number) => Math.round(end + Math.max(0, slope) * horizonS);
   if (!b) return { lowBytes: at(trend.stack.growthBytesPerS), projectedBytes: at(trend.stack.growthBytesPerS), highBytes: at(trend.stack.growthBytesPerS) };
-  return { lowBytes: at(b.slope - b.halfWidth), projectedBytes: at(b.slope), highBytes: at(b.slope + b.halfWidth), bound: b };
+  return { lowBytes: at(b.slope - b.halfWidth), projectedBytes: at(b.slope), highBytes: at(b.slope + b.halfWidth), slopeMbPerMin: mbPerMin(b.slope), halfWidthMbPerMin: mbPerMin(b.halfWidth) };
 }
