@@ -37,12 +37,14 @@ function runGuest(args: string[]): Promise<{ code: number | null; output: string
   return new Promise((resolve, reject) => {
     const child = spawn('bash', [RUNNER, ...args], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
-    const take = (d: Buffer) => {
+    const take = (d: string) => {
       output += d;
       process.stderr.write(d);
     };
-    child.stdout.on('data', take);
-    child.stderr.on('data', take);
+    // Decoded per stream: a chunk can end inside a multi-byte character (vitest's "×" is two bytes), and
+    // decoding chunks one by one turned it into two U+FFFD, so the failure marker was not found (seen in CI).
+    child.stdout.setEncoding('utf8').on('data', take);
+    child.stderr.setEncoding('utf8').on('data', take);
     child.on('error', reject);
     // Without colour codes, so the summary lines can be matched.
     child.on('exit', (code) => resolve({ code, output: output.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '') }));
