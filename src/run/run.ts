@@ -324,7 +324,6 @@ export class Run {
   /** Redis and PostgreSQL read once a second (timeseries.csv's cache columns), and those readings. */
   private stats?: ServiceStatsPoller;
   private cacheSeries: Array<{ t: number; row: ServiceStatsRow }> = [];
-  private peakPageCache = 0;
   /** Each service's working set, one reading a second (for the trend fit). */
   private serviceSeries = new Map<string, TrendPoint[]>();
   /** Run second at which the first judged stage began. */
@@ -653,7 +652,6 @@ export class Run {
     const t = this.t(s.at);
     this.state.elapsedS = t;
     this.memorySeries.push({ t, workingSet: s.stack.workingSet, held: heldMemory(s.stack) });
-    this.peakPageCache = Math.max(this.peakPageCache, s.stack.cache);
     if (writeRow) {
       for (const [name, m] of s.services) {
         const series = this.serviceSeries.get(name) ?? [];
@@ -946,7 +944,7 @@ export class Run {
     this.emit({ kind: 'run-end', detail: interrupted ? 'interrupted' : verdict.pass ? 'targets met' : 'targets missed' });
     const exitCode = interrupted ? EXIT.interrupted : verdict.pass ? EXIT.ok : EXIT.targetsMissed;
     const caches = this.cacheSummary();
-    const memory = { peakWorkingSetBytes: this.memorySeries.reduce((m, x) => Math.max(m, x.workingSet), 0), peakPageCacheBytes: this.peakPageCache };
+    const memory = { peakWorkingSetBytes: this.memorySeries.reduce((m, x) => Math.max(m, x.workingSet), 0), peakPageCacheBytes: this.state.stack.peakPageCache ?? 0 };
     const steadyState = this.spec.scenario && this.parent ? this.steadyReport() : null;
     this.outputs.writeJson('report.json', {
       runId: this.runId,
