@@ -99,8 +99,12 @@ describe.skipIf(!isRoot)(`the 4gb stack under the process driver (${isRoot ? 'ro
   it('reports an OOM kill as an event naming the service, in the second the kernel counted it', async () => {
     const before = runDirs();
     const r = await simulate(['--profile', 'test/fixtures/profiles/hog.yml', '--driver', 'process', '--no-load', '--duration', '6', '--no-tui', '--out', out], { timeoutMs: 60_000 });
+    const exitedAt = Date.now();
     expect(r.code).toBe(1); // an OOM kill misses the targets
     const dir = newRunDir(before);
+    // The command ends with its run: nothing keeps it alive after the report is written (the process driver's
+    // uncleared 10 s stop-grace timer once held every run for 10 s after its last line).
+    expect(exitedAt - fs.statSync(path.join(dir, 'report.json')).mtimeMs).toBeLessThan(5000);
     const events = readCsv(path.join(dir, 'events.csv'));
     const kills = events.filter((e) => e.event === 'oom-kill');
     expect(kills).toHaveLength(1);

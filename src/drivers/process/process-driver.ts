@@ -21,6 +21,20 @@ import { swallow } from '../../util/debug.ts';
 const run = promisify(execFile);
 const STOP_GRACE_MS = 10_000;
 
+/**
+ * True when `exited` settles within `ms`, false when the grace ran out. The timer is cleared either way: a
+ * pending one kept the whole command alive for the rest of the grace after its results were printed (every
+ * process-driver run ended about 10 s after its last line).
+ */
+async function exitsWithin(exited: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([exited.then(() => true), new Promise<boolean>((res) => (timer = setTimeout(() => res(false), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 interface Running {
   handle: ServiceHandle;
   child?: ChildProcess;
@@ -216,7 +230,7 @@ export class ProcessDriver implements Driver {
     } catch {
       /* already gone */
     }
-    const stopped = await Promise.race([r.exited.then(() => true), new Promise<boolean>((res) => setTimeout(() => res(false), STOP_GRACE_MS))]);
+    const stopped = await exitsWithin(r.exited, STOP_GRACE_MS);
     if (!stopped) for (const pid of await r.handle.cgroup.pids().catch(() => [] as number[])) process.kill(pid, 'SIGKILL');
     await r.exited;
   }
@@ -279,7 +293,7 @@ export class ProcessDriver implements Driver {
       } catch {
         /* already gone */
       }
-      await Promise.race([r.exited, new Promise((res) => setTimeout(res, STOP_GRACE_MS))]);
+      await exitsWithin(r.exited, STOP_GRACE_MS);
     }
     // Whatever is left (a forked helper, a process that ignored the signal) dies with its cgroup.
     // The run's teardown removes the parent (and so these) again, and says so under SIMULATE_DEBUG=1 if it cannot.
