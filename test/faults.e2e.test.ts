@@ -172,7 +172,9 @@ describe.skipIf(!!engineSkip)(`simulate itself under faults: the Docker engine r
     try {
       await engine.start();
       await engine.importTinyImage();
-      const running = simulate(['--profile', profile, '--driver', 'docker', '--no-load', '--duration', '30', '--interval', '500', '--no-tui', '--out', dir], { timeoutMs: 120_000, env: { DOCKER_HOST: engine.host } });
+      // 15 s watched: here the whole sequence below (start, engine down, death, engine back, stream reopened,
+      // restart, second death, second restart) was over 6 s into the run; the test then waits for the run's end.
+      const running = simulate(['--profile', profile, '--driver', 'docker', '--no-load', '--duration', '15', '--interval', '500', '--no-tui', '--out', dir], { timeoutMs: 120_000, env: { DOCKER_HOST: engine.host } });
       const eventsNow = () => {
         const runDir = fs.readdirSync(dir).map((d) => path.join(dir, d)).find((d) => fs.existsSync(path.join(d, 'events.csv')));
         return runDir ? readCsv(path.join(runDir, 'events.csv')) : [];
