@@ -79,6 +79,11 @@ up() {
   cp "$STATE/id_ed25519.pub" "$STATE/authorized_keys"
   chmod 600 "$STATE/authorized_keys"
   # MaxSessions stays at OpenSSH's default (10): the client must live with what a stock server allows.
+  # SHLVL=1: sshd runs each command through root's bash, which sources ~/.bashrc when started by sshd
+  # at shell level 1 only. This machine's root .bashrc runs `pyenv init` (a rehash under a lock file);
+  # the dropped-connection test kills sessions mid-way, and a lock left behind made every later ssh
+  # session into the bed wait 60 s for it, so `up` timed out. The bed stands for a server: its sessions
+  # need docker on PATH, not this machine's shell set-up.
   cat >"$STATE/sshd_config" <<EOF
 ListenAddress $NS_ADDR
 Port 22
@@ -91,7 +96,7 @@ KbdInteractiveAuthentication no
 UsePAM no
 X11Forwarding no
 AllowTcpForwarding yes
-SetEnv DOCKER_HOST=unix://$SOCK
+SetEnv DOCKER_HOST=unix://$SOCK SHLVL=1
 EOF
 
   if ! pid_alive "$RUN/dockerd.pid"; then
@@ -163,10 +168,20 @@ tree() {
   for c in $(ps -o pid= --ppid "$p"); do tree "$c"; done
 }
 
+tree_stopped() {
+  local p=$1 c
+  kill -STOP "$p" 2>/dev/null || return 0
+  echo "$p"
+  for c in $(ps -o pid= --ppid "$p"); do tree_stopped "$c"; done
+}
+
 drop() {
   pid_alive "$RUN/sshd.pid" || { say "sshd is not up"; exit 1; }
   local pids
-  pids=$(tree "$(cat "$RUN/sshd.pid")")
+  # Each process is stopped before its children are listed: a session that sshd (or a session) forked
+  # between the listing and the kill would otherwise survive, keep the link up, and let the run tidy up
+  # through it, which is not what a dropped link allows.
+  pids=$(tree_stopped "$(cat "$RUN/sshd.pid")")
   # shellcheck disable=SC2086
   kill -9 $pids 2>/dev/null || true
   rm -f "$RUN/sshd.pid"
