@@ -162,12 +162,6 @@ down() {
 }
 
 # A process and all its descendants, by pid (ps --ppid), deepest last.
-tree() {
-  local p=$1 c
-  echo "$p"
-  for c in $(ps -o pid= --ppid "$p"); do tree "$c"; done
-}
-
 tree_stopped() {
   local p=$1 c
   kill -STOP "$p" 2>/dev/null || return 0
