@@ -161,7 +161,8 @@ down() {
   say "down: nothing left (netns, veth, dockerd, sshd, mounts, $STATE)"
 }
 
-# A process and all its descendants, by pid (ps --ppid), deepest last.
+# A process and all its descendants, by pid (ps --ppid), deepest last, each stopped (SIGSTOP) before its
+# children are listed, so none can fork a child the listing misses.
 tree_stopped() {
   local p=$1 c
   kill -STOP "$p" 2>/dev/null || return 0
@@ -172,9 +173,8 @@ tree_stopped() {
 drop() {
   pid_alive "$RUN/sshd.pid" || { say "sshd is not up"; exit 1; }
   local pids
-  # Each process is stopped before its children are listed: a session that sshd (or a session) forked
-  # between the listing and the kill would otherwise survive, keep the link up, and let the run tidy up
-  # through it, which is not what a dropped link allows.
+  # Stopped while listed: a session forked between the listing and the kill would survive, keep the
+  # link up, and let the run tidy up through it, which a dropped link does not allow.
   pids=$(tree_stopped "$(cat "$RUN/sshd.pid")")
   # shellcheck disable=SC2086
   kill -9 $pids 2>/dev/null || true
